@@ -1,0 +1,3 @@
+from chdml.cli import main
+
+main()

@@ -1,0 +1,77 @@
+"""Atomic output: a file or folder appears complete, or not at all.
+
+Writers build their output under a temporary name beside the destination and rename
+it into place only when everything succeeded. After an exception or Ctrl-C nothing
+half-written is left behind (the temporary is removed; a destination that existed
+before is left untouched).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+
+@contextlib.contextmanager
+def atomic_path(destination: os.PathLike | str, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary file path; on success it replaces ``destination``.
+
+    The temporary lives in the destination's folder (same file system, so the final
+    ``os.replace`` is atomic) and keeps ``suffix`` so that libraries which look at the
+    extension (nibabel's ``.nii.gz``, Keras' ``.keras``) behave.
+
+    Example:
+        >>> with atomic_path("out/mask.nii.gz", suffix=".nii.gz") as tmp:
+        ...     nib.save(img, tmp)
+    """
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    suffix = suffix or "".join(destination.suffixes)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=f".part{suffix}",
+                                    dir=destination.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, destination)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_directory(destination: os.PathLike | str, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder; on success it becomes ``destination``.
+
+    ``destination`` must not exist unless ``overwrite`` is true, in which case the old
+    folder is replaced only after the new one is complete. On any error (Ctrl-C
+    included) the temporary folder is deleted and ``destination`` is as it was.
+    """
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".part",
+                                dir=destination.parent))
+    try:
+        yield tmp
+        if destination.exists():
+            if not overwrite:
+                raise FileExistsError(destination)
+            old = destination.with_name(f".{destination.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(destination, old)
+            os.replace(tmp, destination)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, destination)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_text(destination: os.PathLike | str, text: str) -> None:
+    """Write a text file atomically (UTF-8)."""
+    with atomic_path(destination) as tmp:
+        tmp.write_text(text, encoding="utf-8")

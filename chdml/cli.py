@@ -1,0 +1,141 @@
+"""The ``chdml`` command line: a thin argparse layer over the library.
+
+Each command calls one function with keyword arguments (``chdml data synth`` ->
+:func:`chdml.data.synth.main`), imported only when the command runs, so that
+``chdml --help`` is instant and does not load TensorFlow. A :class:`UserError` is
+printed as one sentence with exit code 2; Ctrl-C exits with 130; both without a
+traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from chdml.errors import UserError
+
+PROG = "chdml"
+
+
+def _quiet_tensorflow() -> None:
+    """Hide TensorFlow's start-up chatter (oneDNN, CUDA probing) from users."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
+
+
+def _command(parser: argparse.ArgumentParser, target: str) -> None:
+    """Make ``parser`` call ``target`` (``"module:function"``) with its arguments."""
+    parser.set_defaults(_target=target)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Machine learning for congenital heart disease cardiac MRI: "
+                    "data, reference models, workshop notebooks and their autograder.")
+    from chdml import __version__
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    # chdml data ...
+    data = commands.add_parser("data", help="make, fetch, convert and check datasets")
+    data_commands = data.add_subparsers(dest="data_command", metavar="DATA_COMMAND")
+    data_commands.required = True
+
+    p = data_commands.add_parser("synth", help="write the synthetic CHD cine dataset")
+    p.add_argument("--out", required=True, help="dataset folder to create")
+    p.add_argument("--patients", type=int, default=20, help="number of patients (default 20)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    _command(p, "chdml.data.synth:main")
+
+    p = data_commands.add_parser("fetch", help="download and convert a public dataset")
+    p.add_argument("name", choices=["karimi2020"], help="dataset name")
+    p.add_argument("--out", required=True, help="dataset folder to create")
+    p.add_argument("--structure", required=True, type=str.upper, help="LV or RV")
+    p.add_argument("--base-url", default=None,
+                   help="mirror to download from (http://, https:// or file://)")
+    p.add_argument("--cache", default=None, help="download cache folder")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    _command(p, "chdml.data.karimi:main")
+
+    p = data_commands.add_parser("convert-dicom",
+                                 help="DICOM series folder -> de-identified NIfTI")
+    p.add_argument("src", help="folder with the DICOM files of one series")
+    p.add_argument("dst", help="NIfTI file to write (.nii.gz)")
+    _command(p, "chdml.data.dicom:main")
+
+    p = data_commands.add_parser("check", help="report every problem in a dataset folder")
+    p.add_argument("folder", help="dataset folder")
+    _command(p, "chdml.data.check:main")
+
+    # models
+    p = commands.add_parser("train", help="train a reference model")
+    p.add_argument("task", choices=["classifier", "segmentation"])
+    p.add_argument("--data", required=True, help="dataset folder (imagesTr/labelsTr)")
+    p.add_argument("--out", required=True, help="model file to write (.keras)")
+    p.add_argument("--epochs", type=int, default=None, help="override the default epochs")
+    p.add_argument("--seed", type=int, default=0)
+    _command(p, "chdml.train:main")
+
+    p = commands.add_parser("predict", help="predict masks or classes with a model")
+    p.add_argument("--model", required=True, help="model file (.keras)")
+    p.add_argument("--data", required=True, help="dataset folder")
+    p.add_argument("--out", required=True, help="folder for predictions")
+    _command(p, "chdml.predict:main")
+
+    p = commands.add_parser("evaluate", help="metrics of a model on a dataset")
+    p.add_argument("--model", required=True, help="model file (.keras)")
+    p.add_argument("--data", required=True, help="dataset folder")
+    p.add_argument("--out", default=None, help="folder for metrics.json/.csv and plots")
+    _command(p, "chdml.evaluate:main")
+
+    # course
+    p = commands.add_parser("build", help="build release/ from source/ and prove the checks")
+    p.add_argument("workshop", nargs="?", default=None, help="one workshop (default: all)")
+    p.add_argument("--check", action="store_true",
+                   help="change nothing; fail if release/ is stale or a proof fails")
+    p.add_argument("--course", default=".", help="course folder (default: current)")
+    _command(p, "chdml.grading.build:main")
+
+    p = commands.add_parser("grade", help="grade a folder of returned notebooks")
+    p.add_argument("workshop")
+    p.add_argument("submissions", help="nbgrader submitted/ folder or a flat folder of .ipynb")
+    p.add_argument("--out", required=True, help="folder for grades.csv, feedback, summary")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--timeout", type=float, default=None, help="seconds per notebook")
+    p.add_argument("--force", action="store_true", help="regrade unchanged submissions")
+    p.add_argument("--course", default=".", help="course folder (default: current)")
+    _command(p, "chdml.grading.batch:main")
+
+    p = commands.add_parser("demo", help="the whole story on built-in data")
+    p.add_argument("--out", default="demo_output", help="folder for the demo's files")
+    _command(p, "chdml.demo:main")
+    return parser
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and run the command; return the exit code."""
+    parser = build_parser()
+    args = vars(parser.parse_args(argv))
+    target = args.pop("_target")
+    for key in ("command", "data_command"):
+        args.pop(key, None)
+    module_name, function_name = target.split(":")
+    _quiet_tensorflow()
+    try:
+        function = getattr(importlib.import_module(module_name), function_name)
+        result = function(**args)
+    except UserError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; nothing half-written was kept.", file=sys.stderr)
+        return 130
+    return int(result or 0)
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,46 @@
+"""Does atomic output leave nothing half-written behind?"""
+import pytest
+
+from chdml.atomic import atomic_directory, atomic_path, write_text
+
+
+def test_file_appears_only_after_success(tmp_path):
+    dest = tmp_path / "a.txt"
+    with atomic_path(dest) as tmp:
+        tmp.write_text("hello")
+        assert not dest.exists()
+    assert dest.read_text() == "hello"
+
+
+def test_error_leaves_no_file_and_keeps_old(tmp_path):
+    dest = tmp_path / "a.txt"
+    write_text(dest, "old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(dest) as tmp:
+            tmp.write_text("new, half")
+            raise RuntimeError("boom")
+    assert dest.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_keyboard_interrupt_in_directory_leaves_nothing(tmp_path):
+    dest = tmp_path / "dataset"
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_directory(dest) as tmp:
+            (tmp / "part.txt").write_text("x")
+            raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_directory_refuses_existing_unless_overwrite(tmp_path):
+    dest = tmp_path / "d"
+    dest.mkdir()
+    (dest / "keep").write_text("1")
+    with pytest.raises(FileExistsError):
+        with atomic_directory(dest) as tmp:
+            (tmp / "new").write_text("2")
+    assert (dest / "keep").exists()
+    with atomic_directory(dest, overwrite=True) as tmp:
+        (tmp / "new").write_text("2")
+    assert sorted(p.name for p in dest.iterdir()) == ["new"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
