@@ -52,7 +52,7 @@ ENV_CACHE = "CHDML_CACHE"
 RETRIES = 4          # attempts per file for transient network errors
 BACKOFF_S = 1.0      # first wait between attempts; doubles each time
 TIMEOUT_S = 30.0     # socket timeout per request
-CHUNK = 1 << 16
+CHUNK = 1 << 20
 _TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}
 _DISK_ERRNOS = {errno.ENOSPC, errno.EACCES, errno.EROFS, errno.EDQUOT, errno.EPERM}
 

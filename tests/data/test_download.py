@@ -209,3 +209,20 @@ def test_packaged_karimi_registry_lists_all_64_subjects():
     shared = KARIMI_SHARED / "SHA256SUMS"
     if shared.is_file():
         assert registry == read_registry(shared)
+
+
+def test_ctrl_c_keeps_the_part_file_and_the_next_run_resumes(mirror, tmp_path, monkeypatch):
+    monkeypatch.setattr(download, "CHUNK", 4096)  # several blocks per file
+    cache = tmp_path / "cache"
+    received = []
+
+    def interrupt_after_first_block(n):
+        received.append(n)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fetch_file(NAME, DIGEST, mirror.url, cache, progress=interrupt_after_first_block)
+    part = cache / (NAME + ".part")
+    assert not (cache / NAME).exists() and part.stat().st_size == received[0] < len(PAYLOAD)
+    assert fetch_file(NAME, DIGEST, mirror.url, cache).read_bytes() == PAYLOAD
+    assert mirror.requests_for(NAME)[-1]["range"] == f"bytes={received[0]}-"

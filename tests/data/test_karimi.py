@@ -312,3 +312,16 @@ def test_broken_metadata_and_mat_files_are_named(tmp_path):
     scipy.io.savemat(other, {"picture": np.zeros((2, 4, 4))})
     with pytest.raises(UserError, match="no array 'image'"):
         karimi.read_mat(other, "image")
+
+
+@pytest.mark.network
+def test_default_url_serves_the_pinned_metadata(tmp_path):
+    """With internet: GitHub's raw URL at the pinned commit has the registered Metadata.csv."""
+    try:
+        socket.getaddrinfo("raw.githubusercontent.com", 443)
+    except OSError:
+        pytest.skip("no network")
+    registry = download.read_registry(download.registry_path("karimi2020"))
+    path = download.fetch_file("Metadata.csv", registry["Metadata.csv"], karimi.DEFAULT_BASE_URL,
+                               tmp_path)
+    assert "Spacing Between Slices" in path.read_text()
