@@ -144,6 +144,8 @@ def fetch_file(relpath: str, sha256: str, base_url: str, cache_dir: os.PathLike 
         UserError: no network, unknown host, HTTP 404 and similar (one sentence, with the URL).
     """
     _check_base_url(base_url)
+    if Path(relpath).is_absolute() or ".." in Path(relpath).parts:
+        raise ValueError(f"registry paths must be relative and stay inside the cache: {relpath!r}")
     dest = Path(cache_dir) / relpath
     if dest.is_file():
         if sha256_of(dest) == sha256:
@@ -155,7 +157,7 @@ def fetch_file(relpath: str, sha256: str, base_url: str, cache_dir: os.PathLike 
     except OSError as exc:
         raise _disk_error(dest.parent, exc) from None
     url = join_url(base_url, relpath)
-    for attempt in (1, 2):
+    for _ in range(2):
         resumed = part.is_file() and part.stat().st_size > 0
         _download(url, part, progress)
         found = sha256_of(part)
@@ -166,9 +168,9 @@ def fetch_file(relpath: str, sha256: str, base_url: str, cache_dir: os.PathLike 
         if not resumed:
             break  # a fresh download with the wrong bytes: refuse it
     raise ChecksumError(
-        f"{relpath!r} downloaded from {url} has sha256 {found}, but chdml expects {sha256}, "
-        "so it was deleted: the server's copy is damaged or not the pinned version, so point "
-        "--base-url at an unmodified copy of the pinned repository commit and run the command again.")
+        f"{relpath!r} from {url} has sha256 {found}, not the expected {sha256}, so it was "
+        "deleted (the server's copy is damaged or not the pinned version): point --base-url "
+        "at an unmodified copy of the repository at the pinned commit and run the command again.")
 
 
 def fetch_files(items: Iterable[tuple[str, str]], base_url: str, cache_dir: os.PathLike | str,

@@ -224,7 +224,7 @@ def _check_choice(value: str, choices, what: str) -> str:
 def fetch_karimi2020(out: os.PathLike | str, structure: str, base_url: str | None = None,
                      cache: os.PathLike | str | None = None, overwrite: bool = False,
                      split: str = "all", resampling: str = "nearest",
-                     show_progress: bool | None = None) -> Path:
+                     show_progress: bool | None = True) -> Path:
     """Download (checked, cached) and convert one structure to the dataset folder ``out``.
 
     Args:
@@ -235,7 +235,8 @@ def fetch_karimi2020(out: os.PathLike | str, structure: str, base_url: str | Non
         overwrite: replace ``out`` if it exists.
         split: ``"all"`` (the official 26 train + 38 test), ``"train"`` or ``"test"``.
         resampling: ``"nearest"`` (default) or ``"bicubic"`` down-sampled files.
-        show_progress: progress bars; ``None`` shows them on a terminal only.
+        show_progress: progress bars (tqdm; widgets in a notebook); ``None`` shows them on
+            a terminal only (what the command line does), ``False`` never.
 
     Returns:
         ``out`` as a Path. Raises :class:`UserError` for every user-fixable problem.
@@ -324,5 +325,5 @@ def main(name: str, out: str, structure: str, base_url: str | None = None,
     if name != NAME:
         raise UserError(f"unknown dataset {name!r}; chdml can fetch: {NAME}.")
     fetch_karimi2020(out, structure, base_url=base_url, cache=cache, overwrite=overwrite,
-                     split=split, resampling=resampling)
+                     split=split, resampling=resampling, show_progress=None)
     return 0
