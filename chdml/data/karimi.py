@@ -32,9 +32,10 @@ What chdml writes
 
 Caveats for users
     - The LV and RV stacks of one patient are separate volumes and can have different
-      slice counts (subject 7 at ED: 10 LV and 9 RV slices), and so can the ED and ES
-      stacks of one structure (subject 1, LV: 13 at ED, 11 at ES); the authors kept the
-      slices that contain the structure. Do not stack LV and RV masks into one label map.
+      slice counts (24 of the 26 training subjects at ED; subject 7: 10 LV and 9 RV
+      slices), and so do the ED and ES stacks of one structure (all 26; subject 1, LV: 13
+      at ED, 11 at ES); stacks have 5-19 slices. The authors kept the slices that contain
+      the structure. Do not stack LV and RV masks into one label map.
     - The slice order is the authors' and is not consistent: judged by the LV mask areas,
       the LV area peaks in the second half of the stacks of subjects 1-39 (they appear
       to run apex to base) and in the first third for subjects 52-63 (base to apex).
