@@ -307,3 +307,22 @@ def test_do_the_docstring_examples_run():
     result = doctest.testmod(losses, extraglobs={"np": np},
                              optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 10 and result.failed == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_do_the_losses_work_on_other_keras_backends(backend, repo_root):
+    """Runs where that backend is installed (skipped otherwise)."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed")
+    environment = {**os.environ, "KERAS_BACKEND": backend}
+    result = subprocess.run([sys.executable, str(repo_root / "tests" / "losses_backend_check.py")],
+                            capture_output=True, text=True, env=environment, cwd=repo_root,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-2:] == ["ok", backend]
