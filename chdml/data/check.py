@@ -114,7 +114,7 @@ class _Checker:
         try:
             values = read_label_values(self.root)
         except UserError as exc:
-            self.add(path, "dataset-json", f"dataset.json is not valid: {_detail(exc)}",
+            self.add(path, "dataset-json", _split_message(exc, path)[0],
                      'it needs a "labels" object such as {"background": 0, "LV": 1}')
             return None
         if 0 not in values.values():
@@ -237,8 +237,9 @@ class _Checker:
                          "copy, export or download it again (an interrupted copy or "
                          "download leaves such files)", case)
             else:
-                self.add(path, "unreadable", f"cannot be read: {_detail(exc)}",
-                         "export or download it again, or remove the case", case)
+                problem, fix = _split_message(exc, path)
+                self.add(path, "unreadable", problem,
+                         fix or "export or download it again, or remove the case", case)
             return None
 
     def image_content(self, path, array: np.ndarray, case: str) -> None:
@@ -324,10 +325,12 @@ def _list(values, limit: int = 8) -> str:
     return ", ".join(values)
 
 
-def _detail(exc: Exception) -> str:
-    """The part of a UserError sentence before its fix, without the file's path."""
-    text = str(exc)
-    return text.split("; ")[0]
+def _split_message(exc: Exception, path) -> tuple[str, str]:
+    """A UserError sentence "<problem>; <fix>." as (problem, fix), the path said as "the file".
+    """
+    text = str(exc).replace(describe_path(path), "the file")
+    problem, _, fix = text.partition("; ")
+    return problem, fix.rstrip(".")
 
 
 def _raw_header(path: Path):

@@ -134,6 +134,19 @@ def test_the_truncated_file_is_named_and_called_truncated(dirty):
     assert "truncated" in problems[0].problem and problems[0].case == "p000_ED"
 
 
+def test_wrong_dimensions_and_non_label_values_are_explained(dataset):
+    image = load_image(_image(dataset, "p000_ED")).array
+    nib.save(nib.Nifti1Image(np.stack([image, image], axis=-1), np.diag(list(SPACING) + [1])),
+             str(_image(dataset, "p000_ED")))
+    save_image(_label(dataset, "p001_ED"), np.full(SHAPE, 0.5), spacing=SPACING)
+    problems = {p.file: p for p in check_folder(dataset, progress=False)}
+    four_d = problems["imagesTr/p000_ED_0000.nii.gz"]
+    assert "4 dimensions" in four_d.problem and "one file per phase" in four_d.fix
+    assert str(dataset) not in four_d.problem
+    not_label = problems["labelsTr/p001_ED.nii.gz"]
+    assert "not a label map" in not_label.problem and "mask" in not_label.fix
+
+
 def test_zero_spacing_does_not_cause_follow_up_reports(dirty):
     root, _ = dirty
     about = [p.kind for p in check_folder(root, progress=False) if p.case == "p005_ES"]
