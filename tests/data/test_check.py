@@ -163,6 +163,31 @@ def test_report_table_and_exit_code(dirty, capsys):
     assert f"{len(check_folder(root, progress=False))} problem(s)" in out
 
 
+def test_a_patient_in_both_splits_is_named(tmp_path):
+    root = tmp_path / "d"
+    make_dataset(root, patients=3, test_patients=1)          # p002 is the test patient
+    (root / "imagesTr" / "p001_ES_0000.nii.gz").rename(root / "imagesTs" / "p001_ES_0000.nii.gz")
+    (root / "labelsTr" / "p001_ES.nii.gz").rename(root / "labelsTs" / "p001_ES.nii.gz")
+    text = (root / "cases.csv").read_text().replace("p001_ES,p001,train", "p001_ES,p001,test")
+    (root / "cases.csv").write_text(text)
+    problems = check_folder(root, progress=False)
+    assert [(p.kind, p.file) for p in problems] == [("patient-in-two-splits", "cases.csv")]
+    assert "p001" in problems[0].problem and "p001_ES" in problems[0].problem
+    # the same case id in both splits
+    save_image(_image(root, "p000_ED", "Ts"), load_image(_image(root, "p000_ED")).array[::-1],
+               spacing=SPACING)
+    save_label(_label(root, "p000_ED", "Ts"), load_label(_label(root, "p000_ED")).array[::-1],
+               spacing=SPACING)
+    kinds = {p.kind for p in check_folder(root, progress=False)}
+    assert "case-in-two-splits" in kinds
+
+
+def test_report_of_nothing_is_just_the_header():
+    from chdml.data.check import format_report
+
+    assert format_report([]).splitlines()[0].split() == ["file", "problem", "how", "to", "fix"]
+
+
 def test_missing_folder_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         check_folder(tmp_path / "nope")

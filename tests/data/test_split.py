@@ -69,6 +69,17 @@ def test_a_class_with_one_or_two_patients_stays_in_training(small):
             assert rare_train == ["b0"]
 
 
+def test_every_class_keeps_a_patient_in_training_even_when_all_are_rare():
+    patients = [f"p{i}" for i in range(12)]
+    classes = [f"class{i // 2}" for i in range(12)]        # six classes of two patients
+    split = split_patients(patients, classes, fractions=(0.5, 0.25, 0.25), seed=0)
+    assert {split.classes[p] for p in split.train} == {f"class{i}" for i in range(6)}
+    assert len(split.validation) == len(split.test) == 3    # one of each pair can leave
+    with pytest.warns(UserWarning, match="only 0 of the 2 test patients asked for"):
+        singletons = split_patients(patients, patients, seed=0)   # each patient its own class
+    assert len(singletons.train) == 12
+
+
 def test_tiny_cohorts():
     assert split_patients(["only"], seed=0) == PatientSplit(("only",), (), ())
     three = split_patients(["a", "b", "c"], seed=0)
