@@ -13,7 +13,9 @@ finds, not just the first, as :class:`Problem` rows (file, problem, how to fix):
 * duplicates: identical 2-D slices within a case or across cases (compared by hash);
 * metadata: missing or invalid ``dataset.json``; invalid rows in ``cases.csv``, cases listed
   there without files, files not listed there, the wrong split, a spacing that differs
-  from the header.
+  from the header;
+* leakage: a case id in both splits, a patient with cases in both the train and the test
+  split.
 
 A folder without ``cases.csv`` (a public collection) is not a problem: patient ids then
 come from the file names (:func:`chdml.data.collection.patient_from_case`).
@@ -37,7 +39,8 @@ from pathlib import Path
 import numpy as np
 
 from chdml.data import folder as dataset_folder
-from chdml.data.collection import SPLIT_FOLDERS, list_cases, read_label_values
+from chdml.data.collection import (SPLIT_FOLDERS, list_cases, patient_from_case,
+                                   read_label_values)
 from chdml.data.nifti import load_image, load_label
 from chdml.errors import UserError, describe_path
 
@@ -73,7 +76,8 @@ KINDS = (
     "missing-image", "not-in-cases-csv", "listed-without-file", "wrong-split", "nan",
     "empty-image", "constant-image", "constant-slices", "zero-spacing", "missing-spacing",
     "shape-mismatch", "spacing-mismatch", "position-mismatch", "spacing-differs-from-csv",
-    "unknown-label", "empty-label", "duplicate-slice",
+    "unknown-label", "empty-label", "duplicate-slice", "case-in-two-splits",
+    "patient-in-two-splits",
 )
 
 
@@ -392,6 +396,11 @@ def _check(folder, progress: bool = True) -> tuple[list[Problem], _Summary]:
                             f"(expected {files.image_folder.name}/{case_files.case}_0000.nii.gz)",
                             "add the image or remove the label map", case_files.case)
                 continue
+            if case_files.case in found:
+                checker.add(case_files.image, "case-in-two-splits", "the case id is also in "
+                            f"{SPLIT_FOLDERS[found[case_files.case]][0]}/",
+                            "keep each case in one split (rename or remove one copy)",
+                            case_files.case)
             found[case_files.case] = split
             if case_files.label is None and labels_expected:
                 checker.add(case_files.image, "missing-label", "image without a label map "
@@ -419,10 +428,11 @@ def _check(folder, progress: bool = True) -> tuple[list[Problem], _Summary]:
         nibabel_logger.setLevel(level)
 
     if records is not None:
+        image_files = {c.case: c.image for split, c in work}
         for case, split in found.items():
             record = records.get(case)
             listing = listings[split]
-            image = next(c.image for c in listing.cases if c.case == case)
+            image = image_files[case]
             if record is None:
                 checker.add(image, "not-in-cases-csv", "the case is not listed in cases.csv",
                             "add a row (case, patient, split, ...) or remove the files", case)
@@ -436,9 +446,28 @@ def _check(folder, progress: bool = True) -> tuple[list[Problem], _Summary]:
                 checker.add(expected, "listed-without-file", "listed in cases.csv but the "
                             "image file does not exist", "add the file or remove the row "
                             "from cases.csv", case)
+    _patient_leakage(checker, work, records or {})
     summary = _Summary(cases=collections.Counter(split for split, _ in work),
                        slices=checker.slices, has_cases_csv=records is not None)
     return checker.problems, summary
+
+
+def _patient_leakage(checker: _Checker, work, records) -> None:
+    """A patient with cases in both the train and the test split (from cases.csv, or from
+    the file names when a case is not listed)."""
+    splits: dict[str, dict[str, list[str]]] = {}
+    for split, case_files in work:
+        record = records.get(case_files.case)
+        patient = record.patient if record else patient_from_case(case_files.case)
+        splits.setdefault(patient, {}).setdefault(split, []).append(case_files.case)
+    for patient, by_split in sorted(splits.items()):
+        if len(by_split) > 1:
+            listed = "; ".join(f"{split}: {', '.join(cases)}" for split, cases in
+                               sorted(by_split.items(), reverse=True))
+            checker.add(checker.root / "cases.csv" if records else None, "patient-in-two-splits",
+                        f"patient {patient} has cases in both splits ({listed}), so the test "
+                        "score would be inflated", "move all of this patient's cases into one "
+                        "split")
 
 
 def check_folder(folder, progress: bool = True) -> list[Problem]:
@@ -456,11 +485,11 @@ def check_folder(folder, progress: bool = True) -> list[Problem]:
 
 
 def format_report(problems: list[Problem], width: int | None = None) -> str:
-    """A plain-text table of ``problems``: file | problem | how to fix (wrapped)."""
+    """A plain-text table of ``problems``: file | problem | how to fix, wrapped, by file."""
     if width is None:
         width = max(100, min(160, shutil.get_terminal_size((120, 20)).columns))
     headers = ("file", "problem", "how to fix")
-    file_width = min(40, max(len(headers[0]), *(len(p.file) for p in problems)))
+    file_width = min(40, max([len(headers[0])] + [len(p.file) for p in problems]))
     rest = width - file_width - 6
     problem_width = max(20, rest * 11 // 20)
     fix_width = max(20, rest - problem_width)
@@ -477,7 +506,7 @@ def format_report(problems: list[Problem], width: int | None = None) -> str:
 
     out = row(headers)
     out.append("  ".join("-" * w for w in widths))
-    for problem in problems:
+    for problem in sorted(problems, key=lambda p: p.file):   # stable: one file's rows together
         out.extend(row((problem.file, problem.problem, problem.fix)))
     return "\n".join(out)
 

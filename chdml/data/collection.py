@@ -234,7 +234,7 @@ def _label_mapping(labels, label_values: dict[str, int] | None, root: Path
     if isinstance(labels, dict):
         return {int(k): int(v) for k, v in labels.items()}
     mapping = {}
-    for item in ([labels] if isinstance(labels, (str, int)) else labels):
+    for item in ([labels] if isinstance(labels, (str, int, np.integer)) else labels):
         if isinstance(item, str):
             if item not in names:
                 raise ValueError(f"unknown label name {item!r}; known names: "

@@ -27,8 +27,9 @@ Conventions (the workshop-2 "preprocessing" exercise is checked against these):
   differences between scanners and lets test data influence preprocessing.
 * **Constant images** (no contrast, e.g. an all-zero slice) become all zeros, never NaN,
   whenever the statistics come from the image itself (with ``stats=`` from training data a
-  constant image is mapped like any other pixel values). Arrays containing NaN or infinity are refused with a
-  ``ValueError``: clean them first (:func:`chdml.data.check.find_broken_cases`).
+  constant image is mapped like any other pixel values).
+* **NaN or infinity** is refused with a ``ValueError``: clean the images first
+  (:func:`chdml.data.check.find_broken_cases`).
 """
 from __future__ import annotations
 

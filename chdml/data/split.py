@@ -155,6 +155,7 @@ def split_patients(patients, classes=None, fractions=(0.7, 0.15, 0.15), seed: in
         rng.shuffle(members)
 
     chosen = {}
+    short = []
     for name, count in (("test", n_test), ("validation", n_val)):
         draw = _allocate(by_class, count, rng)
         chosen[name] = []
@@ -162,10 +163,11 @@ def split_patients(patients, classes=None, fractions=(0.7, 0.15, 0.15), seed: in
             chosen[name].extend(by_class[label][:k])
             by_class[label] = by_class[label][k:]
         if len(chosen[name]) < count:
-            warnings.warn(f"only {len(chosen[name])} of the {count} {name} patients asked for "
-                          "could be drawn: every class keeps one patient in training and some "
-                          "classes are too small; stratify by fewer, larger classes.",
-                          stacklevel=2)
+            short.append(f"{len(chosen[name])} of the {count} {name}")
+    if short:
+        warnings.warn(f"only {' and '.join(short)} patients asked for could be drawn: every "
+                      "class keeps one patient in training and some classes are too small; "
+                      "stratify by fewer, larger classes.", stacklevel=2)
     train = [p for members in by_class.values() for p in members]
     return PatientSplit(train=tuple(sorted(train)), validation=tuple(sorted(chosen["validation"])),
                         test=tuple(sorted(chosen["test"])), classes=dict(patient_class))

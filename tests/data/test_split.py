@@ -75,7 +75,7 @@ def test_every_class_keeps_a_patient_in_training_even_when_all_are_rare():
     split = split_patients(patients, classes, fractions=(0.5, 0.25, 0.25), seed=0)
     assert {split.classes[p] for p in split.train} == {f"class{i}" for i in range(6)}
     assert len(split.validation) == len(split.test) == 3    # one of each pair can leave
-    with pytest.warns(UserWarning, match="only 0 of the 2 test patients asked for"):
+    with pytest.warns(UserWarning, match="only 0 of the 2 test and 0 of the 2 validation patients"):
         singletons = split_patients(patients, patients, seed=0)   # each patient its own class
     assert len(singletons.train) == 12
 
