@@ -6,8 +6,9 @@ palette below is relative to blood = 1. A *scanner* changes that palette a littl
 (contrast), shades the image with its receive coils (brighter near the chest coil),
 adds noise of its own level (magnitude images, hence Rician), bends intensities with a
 gamma, and stores numbers in its own range: the 8-bit windowed export of the public
-paediatric set (scanner ``"D"``: values 0-255 with the darkest part clipped to 0), raw
-12-bit magnitudes, and so on. Each patient also gets a small random variation of the
+paediatric set (scanners ``"A"``, ``"B"``, ``"D"``: values 0-255 with the darkest part
+clipped to 0, each with its own window) or raw 12-bit magnitudes with a visible noise
+floor (``"C"``). Each patient also gets a small random variation of the
 scanner's settings, as every examination does.
 
 All stored images are whole numbers (as a DICOM would hold), as float32.
@@ -21,14 +22,14 @@ import numpy as np
 #: Tissue signal relative to blood (bSSFP, 1.5 T).
 PALETTE = {
     "blood": 1.0,
-    "myocardium": 0.26,
-    "fat": 0.88,
-    "muscle": 0.24,
-    "liver": 0.33,
-    "spleen": 0.42,
-    "lung": 0.025,
-    "vessel": 0.75,
-    "mediastinum": 0.38,
+    "myocardium": 0.25,
+    "fat": 1.1,
+    "muscle": 0.16,
+    "liver": 0.35,
+    "spleen": 0.4,
+    "lung": 0.02,
+    "vessel": 0.8,
+    "mediastinum": 0.15,
     "marrow": 0.45,
     "csf": 0.9,
 }
@@ -59,11 +60,12 @@ class Scanner:
 
 
 SCANNERS = {
-    "A": Scanner("A", {}, noise=0.045, shading=0.30, gamma=1.0, scale=600.0),
-    "B": Scanner("B", {"myocardium": 0.85, "fat": 1.08, "liver": 0.9}, noise=0.035,
-                 shading=0.55, gamma=0.9, scale=1800.0),
-    "C": Scanner("C", {"myocardium": 1.25, "fat": 0.9, "muscle": 1.2}, noise=0.07,
-                 shading=0.2, gamma=1.15, scale=250.0),
+    "A": Scanner("A", {}, noise=0.05, shading=0.30, gamma=1.0, scale=160.0,
+                 window=(0.08, 99.8)),
+    "B": Scanner("B", {"myocardium": 0.85, "fat": 1.1, "liver": 0.9}, noise=0.035,
+                 shading=0.55, gamma=1.1, scale=160.0, window=(0.10, 99.5)),
+    "C": Scanner("C", {"myocardium": 1.1, "fat": 0.85, "muscle": 1.2}, noise=0.065,
+                 shading=0.2, gamma=0.9, scale=900.0),
     "D": Scanner("D", {"myocardium": 1.05}, noise=0.05, shading=0.35, gamma=1.0,
                  scale=160.0, window=(0.12, 99.7)),
 }

@@ -220,7 +220,9 @@ def view_images(n: int, size: int = 64, seed: int = 0, task: str = "binary",
             apex) vs long axis (label 0: 2-chamber, 4-chamber or outflow tract), eight
             images per patient, half of each; ``"ten_views"``: the ten classes of
             :data:`~chdml.data.synth.views.TEN_VIEWS` (SAX basal/mid/apical, 2CH,
-            3CH (LVOT), 4CH, RVOT, RV 2CH, axial, coronal), one of each per patient.
+            3CH (LVOT), 4CH, RVOT, RV 2CH, axial, coronal), one of each per patient;
+            patients with a single ventricle are left out of this task (their "RV"
+            views would show no RV).
         scanners: restrict to these scanner ids.
 
     Returns:
@@ -243,8 +245,11 @@ def view_images(n: int, size: int = 64, seed: int = 0, task: str = "binary",
     supersample = 2 if size <= 64 else 1
     images, labels, patients, views = [], [], [], []
     index = 0
+    two_ventricles = [p for p in PHENOTYPES if p != "single_ventricle"]
     while len(images) < n:
-        sub = subject(seed, index, scanners=scanners)
+        phenotype = two_ventricles[index % len(two_ventricles)] if task == "ten_views" \
+            else None
+        sub = subject(seed, index, phenotype=phenotype, scanners=scanners)
         camera = Camera(sub)
         rng = sub.geometry_rng
         for view, label in per_patient:

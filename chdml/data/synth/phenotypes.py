@@ -91,7 +91,7 @@ def sample_anatomy(rng: np.random.Generator, phenotype: str) -> Anatomy:
     u = rng.uniform
     size = float(u(0.55, 1.12))
     s = size
-    lv_r = 24.0 * s * u(0.9, 1.1)
+    lv_r = 25.5 * s * u(0.9, 1.1)
     ellipticity = u(0.9, 1.1)
     lv_length = 78.0 * s * u(0.9, 1.1)
     params = dict(
