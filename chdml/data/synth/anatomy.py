@@ -240,6 +240,11 @@ def body_layers(an: Anatomy, heart: Heart, palette: dict, tex: Textures,
         return np.float32(palette["liver"]) + np.float32(palette["vessel"] - palette["liver"]) \
             * vessels
 
+    def bowel_signal(x, y, z):  # spleen, stomach and bowel: grey with bright fluid
+        fluid = np.clip((tex.liver(y, z, x) - 0.9) * 1.5, 0.0, 1.0)
+        return np.float32(palette["spleen"]) + np.float32(palette["vessel"] - palette["spleen"]) \
+            * fluid
+
     def textured(tissue, amount):
         def signal(x, y, z):
             return np.float32(palette[tissue]) * (1.0 + amount * tex.liver(x * 0.7, y, z))
@@ -271,12 +276,12 @@ def body_layers(an: Anatomy, heart: Heart, palette: dict, tex: Textures,
     descending = shapes.Memo(shapes.Column(12.0 * s + 8.0, aorta_y, an.aorta_radius * 0.8))
     return [
         Layer(body, palette["fat"]),
-        Layer(shapes.Offset(body, -an.subcutaneous_fat), palette["muscle"]),
-        Layer(cavity, textured("mediastinum", 0.15)),
+        Layer(shapes.Offset(body, -an.subcutaneous_fat), textured("muscle", 0.25)),
+        Layer(cavity, textured("mediastinum", 0.3)),
         Layer(lungs[0], lung_signal),
         Layer(lungs[1], lung_signal),
         Layer(liver, liver_signal),
-        Layer(spleen, palette["spleen"]),
+        Layer(spleen, bowel_signal),
         Layer(vertebra, palette["marrow"]),
         Layer(canal, palette["csf"]),
         Layer(shapes.Offset(descending, 1.5), palette["muscle"]),
