@@ -184,12 +184,25 @@ def body_transform(anatomy: Anatomy):
     return frame, np.asarray(anatomy.heart_offset, dtype=np.float64)
 
 
-def heart_layers(heart: Heart, an: Anatomy, palette: dict, tex: Textures) -> list:
-    """The heart's layers in painting order (see :mod:`chdml.data.synth.render`)."""
+def heart_layers(heart: Heart, an: Anatomy, palette: dict, tex: Textures,
+                 phase: str = "ED") -> list:
+    """The heart's layers at ``phase`` in painting order (see
+    :mod:`chdml.data.synth.render`).
+
+    At end-systole the small LV cavity looks greyer towards the apex (slowly moving
+    blood, compacted trabeculae, partial volume), as it does in real cines; a poorly
+    contracting LV shows some of this at end-diastole too (``an.slow_flow``).
+    """
     blood, myo, fat = palette["blood"], palette["myocardium"], palette["fat"]
+    slow = an.slow_flow * (1.0 if phase == "ES" else 0.3)
 
     def flowing(x, y, z):
         return np.float32(blood) * (1.0 + 0.05 * tex.flow(x, y, z))
+
+    def lv_flowing(x, y, z):
+        depth = np.clip((z - np.float32(heart.lv_endo.base))
+                        * np.float32(1.0 / heart.lv_endo.length), 0.0, 1.0)
+        return flowing(x, y, z) * (1.0 - np.float32(slow) * depth)
 
     def trabeculated(amount, length, base):
         def signal(x, y, z):
@@ -214,9 +227,12 @@ def heart_layers(heart: Heart, an: Anatomy, palette: dict, tex: Textures) -> lis
         layers.append(Layer(rv, trabeculated(an.rv_trabeculation, rv.length, rv.base), None,
                             shell=1.0 + 2.0 * an.rv_trabeculation))
     layers.append(Layer(epi, myo, 2))
-    layers.append(Layer(endo, flowing, 1))
-    layers.append(Layer(endo, trabeculated(an.lv_trabeculation, endo.length, endo.base),
-                        None, shell=1.0 + 2.5 * an.lv_trabeculation))
+    # the aortic root leaves the LV through a gap in the basal myocardial ring (LVOT)
+    layers.append(Layer(heart.aorta, blood, 0))
+    layers.append(Layer(endo, lv_flowing, 1))
+    trabeculation = min(1.0, an.lv_trabeculation + (0.25 if phase == "ES" else 0.0))
+    layers.append(Layer(endo, trabeculated(trabeculation, endo.length, endo.base),
+                        None, shell=1.0 + 2.5 * trabeculation))
     for muscle in heart.papillary:
         layers.append(Layer(muscle, myo, None))
     return layers
