@@ -28,7 +28,7 @@ LONG_AXIS_VIEWS = ("2CH", "4CH", "OT")
 #: The ten classes of the MNIST-like view set (index = class label).
 TEN_VIEWS = ("SAX basal", "SAX mid", "SAX apical", "2CH", "3CH (LVOT)", "4CH", "RVOT",
              "RV 2CH", "axial", "coronal")
-_SAX_LEVELS = {"SAX basal": (-0.05, 0.03), "SAX mid": (0.3, 0.5), "SAX apical": (0.72, 0.88)}
+_SAX_LEVELS = {"SAX basal": (-0.06, 0.02), "SAX mid": (0.3, 0.48), "SAX apical": (0.76, 0.9)}
 
 
 @dataclasses.dataclass
