@@ -115,7 +115,7 @@ def _text(cell: dict) -> str:
 # ---------------------------------------------------------------------------------------
 # Making the release
 # ---------------------------------------------------------------------------------------
-def _tools_on_path() -> None:
+def tools_on_path() -> None:
     """nbgrader runs ``alembic`` as a program: make this environment's scripts findable."""
     scripts = os.path.dirname(sys.executable)
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):
@@ -168,7 +168,7 @@ def generate_release(course: Course, workshop: str, destination: Path) -> Path:
     Colab cells; return the workshop's release folder there."""
     from nbgrader.apps.api import NbGraderAPI
 
-    _tools_on_path()
+    tools_on_path()
     destination.mkdir(parents=True, exist_ok=True)
     config = copy.deepcopy(course.config)  # Config.copy() would share the sections
     config.CourseDirectory.root = str(course.root)
@@ -405,6 +405,40 @@ def prove_and_install(course: Course, built: Built, check: bool, engine: Engine)
     return problems
 
 
+def proof_engine(course: Course, scratch: Path) -> Engine:
+    """The engine the proofs run on: strict self-checks, self-check data read from
+    ``scratch/selfcheck``, the course's private files hidden from the kernels."""
+    settings = Settings(cell_timeout=600, total_timeout=1800)
+    hidden = [course.source, course.autograder, *course.private_files()]
+    (scratch / "selfcheck").mkdir(parents=True, exist_ok=True)  # kernels bind it at start
+    return Engine(hidden=hidden, settings=settings, strict_selfcheck=True,
+                  selfcheck_dir=scratch / "selfcheck")
+
+
+def run_build(course: Course, names: list[str], check: bool, engine: Engine,
+              scratch: Path) -> bool:
+    """Build (or check) ``names`` with a running ``engine`` (see :func:`proof_engine`);
+    print what happened; return True if everything is fine."""
+    built = [build_workshop(course, name, scratch) for name in names]
+    failed = False
+    for one in built:
+        start = time.perf_counter()
+        problems = prove_and_install(course, one, check, engine)
+        seconds = time.perf_counter() - start
+        if problems:
+            failed = True
+            print(f"{one.name}: FAILED ({seconds:.0f} s)")
+            for problem in problems:
+                print(f"  - {problem}")
+        else:
+            verb = "up to date" if check else "built"
+            print(f"{one.name}: {verb}; source passes every case, release scores zero, "
+                  f"nothing leaks ({seconds:.0f} s)")
+    if failed and check:
+        print("Run `chdml build` to update release/ and the self-check data.")
+    return not failed
+
+
 def main(workshop: str | None = None, check: bool = False, course: str = ".") -> int:
     """Build (or check) ``workshop`` or every workshop of the course; see the module doc."""
     course_ = load_course(course)
@@ -417,28 +451,12 @@ def main(workshop: str | None = None, check: bool = False, course: str = ".") ->
         print(f"chdml build: nothing to build: no folder in {course_.source} has checks in "
               f"{course_.autograder}.")
         return 0
-    failed = False
     with tempfile.TemporaryDirectory(prefix="chdml-build-") as scratch:
         scratch = Path(scratch)
-        built = [build_workshop(course_, name, scratch) for name in names]
-        settings = Settings(cell_timeout=600, total_timeout=1800)
-        hidden = [course_.source, course_.autograder, *course_.private_files()]
-        with Engine(hidden=hidden, settings=settings, strict_selfcheck=True,
-                    selfcheck_dir=scratch / "selfcheck") as engine:
-            for one in built:
-                name = one.name
-                start = time.perf_counter()
-                problems = prove_and_install(course_, one, check, engine)
-                seconds = time.perf_counter() - start
-                if problems:
-                    failed = True
-                    print(f"{name}: FAILED ({seconds:.0f} s)")
-                    for problem in problems:
-                        print(f"  - {problem}")
-                else:
-                    verb = "up to date" if check else "built"
-                    print(f"{name}: {verb}; source passes every case, release scores zero, "
-                          f"nothing leaks ({seconds:.0f} s)")
-    if failed and check:
-        print("Run `chdml build` to update release/ and the self-check data.")
-    return 1 if failed else 0
+        for name in names:  # refuse a source that does not fit its checks before any kernel
+            validate_source(graded_notebook(course_, name),
+                            read_notebook(graded_notebook(course_, name)),
+                            load_workshop(course_.autograder / name))
+        with proof_engine(course_, scratch) as engine:
+            ok = run_build(course_, names, check, engine, scratch)
+    return 0 if ok else 1

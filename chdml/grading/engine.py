@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 import tempfile
@@ -157,12 +158,16 @@ class Engine:
     def __enter__(self) -> Engine:
         start = time.perf_counter()
         self.level = capabilities()
-        self.base = Path(tempfile.mkdtemp(prefix="chdml-"))
+        # Kernels' working folders: short paths (Unix sockets), outside /tmp in the full
+        # sandbox (there /tmp becomes each kernel's own .tmp folder).
+        run = Path("/run")
+        private = self.level == "full" and run.is_dir() and os.access(run, os.W_OK)
+        self.base = Path(tempfile.mkdtemp(prefix="chdml-", dir=run if private else None))
         os.chmod(self.base, 0o711)
         environment = kernel_environment(self.selfcheck_dir, self.strict_selfcheck)
         modules = DEFAULT_PRELOAD + (("otter", "chdml.grading.notebook")
                                      if self.strict_selfcheck else ())
-        log = (self.log_dir or self.base) / "forkserver.log"
+        log = (self.log_dir or self.base) / ".forkserver.log"
         self.server = ForkServer(modules, environment=environment, log_path=log, cwd=self.base)
         self.pool = KernelPool(self.server, self.base, level=self.level, hidden=self.hidden,
                                limits=self.settings.limits, environment=environment,
@@ -170,6 +175,15 @@ class Engine:
                                readable=[str(self.selfcheck_dir)] if self.selfcheck_dir else [])
         self.start_seconds = time.perf_counter() - start
         return self
+
+    def describe(self) -> str:
+        """One line about the sandbox, for the instructor."""
+        if self.level == "full":
+            first = self.pool.first_uid
+            return (f"sandbox: full (namespaces; user ids {first}-{first + 999}; "
+                    "no network; read-only files outside each working folder)")
+        return ("sandbox: basic (run as root for the full sandbox: here notebooks run as "
+                "your user and could write where you can)")
 
     def __exit__(self, *exc_info) -> None:
         self.janitor.shutdown(wait=True)
@@ -338,15 +352,16 @@ class NotebookGrader:
         """Ask the kernel for the student's values on every case of ``exercise``."""
         settings = self.engine.settings
         drawn = self.cases[exercise]
-        folder = kernel.workdir / ".chdml" / exercise
-        folder.mkdir(parents=True)
+        # A fresh, unguessable folder made by the grader, written before the kernel's user
+        # may touch it: nothing the notebook planted (files, symlinks) can be in the way.
+        folder = kernel.workdir / f".chdml-{exercise}-{secrets.token_hex(8)}"
+        folder.mkdir(mode=0o755)
         request = {"producer": self.workshop.exercises[exercise].producer.spec(),
                    "case_seconds": settings.case_seconds}
         (folder / "request.json").write_text(json.dumps(request))
         wire.save(folder / "inputs", [case.case.inputs for case in drawn])
         if kernel.uid is not None:
-            for path in [folder.parent, folder, *folder.iterdir()]:
-                os.chown(path, kernel.uid, kernel.uid)
+            os.chown(folder, kernel.uid, kernel.uid)
         code = (f'__import__("chdml.grading.kernelside").grading.kernelside.produce('
                 f'{str(folder)!r}, globals())')
         timeout = settings.case_seconds * len(drawn) + 30

@@ -30,7 +30,7 @@ from jupyter_client.blocking import BlockingKernelClient
 from chdml.grading.forkserver import ForkServer
 from chdml.grading.sandbox import Limits, SandboxSpec
 
-FIRST_SANDBOX_UID = 61000
+FIRST_SANDBOX_UID = 100_000_000
 SANDBOX_UIDS = 1000
 MAX_MESSAGE_BYTES = 64 << 20
 
@@ -279,6 +279,7 @@ class KernelPool:
         self.environment = environment
         self.spare = spare
         self._counter = 0
+        self.first_uid = free_uid_block() if level == "full" else None
         self._ready: list[Kernel] = []
         self._active: set[Kernel] = set()
         self._lock = threading.Lock()
@@ -295,8 +296,8 @@ class KernelPool:
         workdir = self.base / f"k{number}"
         workdir.mkdir(mode=0o700)
         uid = None
-        if self.level == "full":
-            uid = FIRST_SANDBOX_UID + number % SANDBOX_UIDS
+        if self.first_uid is not None:
+            uid = self.first_uid + number % SANDBOX_UIDS
             os.chown(workdir, uid, uid)
         for name in (".tmp", ".ipython"):
             (workdir / name).mkdir()
@@ -413,6 +414,23 @@ del _chdml_warm_up
 """Warm-up code for kernels of notebooks that use Keras: runs a tiny model once (the first
 operations of a process are slow) with zero initialisers, so no random number is drawn,
 then ``clear_session`` resets Keras' layer names. A notebook cannot tell it ran."""
+
+
+def free_uid_block() -> int:
+    """The first of :data:`SANDBOX_UIDS` user ids no process uses, one block per grading
+    run (so that two runs on one machine never kill each other's kernels)."""
+    used = set()
+    for process in psutil.process_iter(["uids"]):
+        try:
+            used.add(process.info["uids"].real)
+        except (psutil.Error, AttributeError):
+            pass
+    block = os.getpid() % 100_000
+    for attempt in range(100_000):
+        first = FIRST_SANDBOX_UID + ((block + attempt) % 100_000) * SANDBOX_UIDS
+        if not any(first <= uid < first + SANDBOX_UIDS for uid in used):
+            return first
+    raise RuntimeError("no free block of user ids for the sandbox")
 
 
 def remove_workdir(workdir: Path) -> None:

@@ -5,8 +5,8 @@ depends on what the machine allows (:func:`capabilities`):
 
 ``"full"`` (Linux, started as root, namespaces available):
     a new mount and network namespace in which every file system is read-only except the
-    kernel's working directory and private, size-limited ``/tmp``, ``/var/tmp`` and
-    ``/dev/shm``; folders other users cannot enter (such as ``/root``) are replaced by empty
+    kernel's working directory (``/tmp`` and ``/var/tmp`` are its ``.tmp`` folder) and a
+    private, size-limited ``/dev/shm``; folders other users cannot enter (such as ``/root``) are replaced by empty
     ones holding only the Python installation the kernel needs; the instructor's secrets (the course's ``source/`` and ``autograder/``,
     the gradebook, the submissions folder, the output folder) are hidden behind empty
     read-only mounts; no network; the process then drops to its own unprivileged user id
@@ -43,7 +43,8 @@ SPECIAL_FILE_SYSTEMS = {"proc", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2"
                         "debugfs", "tracefs", "pstore", "bpf", "configfs", "fusectl",
                         "hugetlbfs", "binfmt_misc", "autofs", "efivarfs", "rpc_pipefs",
                         "nsfs", "devtmpfs"}
-PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+SCRATCH_TO_WORKDIR = ("/tmp", "/var/tmp")
+PRIVATE_TMPFS = ("/dev/shm", "/run/lock")
 
 
 @dataclass
@@ -202,8 +203,8 @@ def _build_namespace(spec: SandboxSpec) -> None:
     Order: a private copy of every mount, all read-only; handles on the folders that must
     stay reachable (the working directory, read-write; the Python installation and
     ``spec.readable``, read-only); then the covers (closed ancestors such as ``/root``, the
-    hidden paths, private temporary folders); then the reachable folders bound back where
-    a cover hid them.
+    hidden paths, ``/tmp`` bound to the working directory's ``.tmp``); then the reachable
+    folders bound back where a cover hid them.
     """
     _check(_c().unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
@@ -222,13 +223,20 @@ def _build_namespace(spec: SandboxSpec) -> None:
             _cover(path, points)
         elif os.path.isfile(path):
             _mount("/dev/null", path, None, MS_BIND)
-    for path in PRIVATE_TMP:
+    scratch = os.path.join(workdir, ".tmp")
+    scratch_handle = os.open(scratch, O_PATH | os.O_DIRECTORY)
+    for path in SCRATCH_TO_WORKDIR:  # what a notebook writes to /tmp lands in its workdir
         if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV,
-                   f"size={spec.limits.tmp_bytes},mode=1777")
+            _mount(f"/proc/self/fd/{scratch_handle}", path, None, MS_BIND)
+            _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV)
             for point in points:
                 if point.startswith(path + "/"):
                     os.makedirs(point, mode=0o755, exist_ok=True)
+    os.close(scratch_handle)
+    for path in PRIVATE_TMPFS:  # shared-memory files (multiprocessing): private, small
+        if os.path.isdir(path):
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV,
+                   f"size={spec.limits.tmp_bytes},mode=1777")
     for path in sorted(readable, key=lambda p: p.count("/")):
         if not _same_folder(path, handles[path]):
             _mount(f"/proc/self/fd/{handles[path]}", path, None, MS_BIND)
