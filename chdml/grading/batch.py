@@ -204,7 +204,7 @@ def _grade_all(grader: NotebookGrader, todo: list[tuple[Submission, str]], journ
         try:
             text = submission.notebook.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            return grader._unreached("invalid_notebook", [f"cannot read the file: {exc}"],
+            return grader.unreached("invalid_notebook", [f"cannot read the file: {exc}"],
                                      time.monotonic()), None
         return grader.grade(text, submission.files)
 

@@ -225,12 +225,12 @@ class NotebookGrader:
         try:
             cells = self._parse(notebook_text)
         except ValueError as exc:
-            return self._unreached("invalid_notebook", [str(exc)], start), None
+            return self.unreached("invalid_notebook", [str(exc)], start), None
         try:
             return self._grade_cells(cells, extra_files, start)
         except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            return self._unreached("grader_error", [f"internal error: {detail}"], start), None
+            return self.unreached("grader_error", [f"internal error: {detail}"], start), None
 
     @staticmethod
     def _parse(text: str) -> list[dict]:
@@ -409,7 +409,8 @@ class NotebookGrader:
                               awarded=sum(c.awarded for c in cases),
                               reached=reached, cases=cases)
 
-    def _unreached(self, status: str, notes: list[str], start: float) -> NotebookResult:
+    def unreached(self, status: str, notes: list[str], start: float) -> NotebookResult:
+        """A result with no exercise reached (the notebook could not run at all)."""
         exercises = {name: self._judge(name, None) for name in self.workshop.exercises}
         return NotebookResult(status=status, exercises=exercises, notes=notes,
                               total_seconds=round(time.monotonic() - start, 3))

@@ -203,14 +203,20 @@ class ForkServer:
         self._reader = threading.Thread(target=self._read, name="forkserver-reader",
                                         daemon=True)
         self._reader.start()
+        self._log_path = log_path
+        self._start_timeout = start_timeout
+
+    def wait_ready(self) -> None:
+        """Wait until the server has imported its modules (it starts in the background, so
+        the grader can prepare its reference values meanwhile)."""
         with self._lock:
             if not self._lock.wait_for(lambda: self._ready is not None or self._dead(),
-                                       timeout=start_timeout):
-                self.close()
+                                       timeout=self._start_timeout):
                 raise ForkServerError(f"the kernel fork server did not start within "
-                                      f"{start_timeout:.0f} s; see {log_path}")
+                                      f"{self._start_timeout:.0f} s; see {self._log_path}")
         if self._ready is None:
-            raise ForkServerError(f"the kernel fork server stopped at start; see {log_path}")
+            raise ForkServerError(f"the kernel fork server stopped at start; see "
+                                  f"{self._log_path}")
 
     @property
     def preload_seconds(self) -> float:
@@ -237,6 +243,7 @@ class ForkServer:
     def spawn(self, sandbox_spec: dict, connection_file: str, log_file: str,
               timeout: float = 30) -> int:
         """Fork a kernel; return its process id (the kernel may still be starting)."""
+        self.wait_ready()
         with self._lock:
             self._counter += 1
             request_id = str(self._counter)

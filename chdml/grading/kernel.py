@@ -283,11 +283,12 @@ class KernelPool:
         self._ready: list[Kernel] = []
         self._active: set[Kernel] = set()
         self._lock = threading.Lock()
+        self._refill_lock = threading.Lock()
         self._stop = threading.Event()
         self._watchdog = threading.Thread(target=self._watch_memory, args=(memory_poll_seconds,),
                                           name="memory-watchdog", daemon=True)
         self._watchdog.start()
-        self._refill()
+        threading.Thread(target=self._refill, name="first-spares", daemon=True).start()
 
     def _start(self) -> Kernel:
         with self._lock:
@@ -337,30 +338,30 @@ class KernelPool:
             kernel.warm.set()
 
     def take(self, ready_timeout: float = 60) -> Kernel:
-        """A ready kernel (its replacement is forked at once)."""
+        """A ready kernel; its replacement is forked at once, in the background."""
         for _ in range(3):
+            self._refill()  # waits for a refill in progress
             with self._lock:
-                kernel = self._ready.pop(0) if self._ready else None
-            if kernel is None:
-                kernel = self._start()
-            self._refill()
+                kernel = self._ready.pop(0)
+            threading.Thread(target=self._refill, name="refill", daemon=True).start()
             kernel.warm.wait(ready_timeout)
             if kernel.wait_ready(ready_timeout):
                 with self._lock:
                     self._active.add(kernel)
                 return kernel
             kernel.kill()
-        log = self.base / "forkserver.log"
-        raise RuntimeError(f"kernels fail to start; see the logs in {self.base} ({log})")
+        raise RuntimeError(f"kernels fail to start; see the logs in {self.base}")
 
     def _refill(self) -> None:
-        while True:
-            with self._lock:
-                if len(self._ready) >= self.spare:
-                    return
-            kernel = self._start()
-            with self._lock:
-                self._ready.append(kernel)
+        """Fork kernels until ``spare`` are waiting (one refill at a time)."""
+        with self._refill_lock:
+            while True:
+                with self._lock:
+                    if len(self._ready) >= self.spare:
+                        return
+                kernel = self._start()
+                with self._lock:
+                    self._ready.append(kernel)
 
     def forget(self, kernel: Kernel) -> None:
         with self._lock:

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from chdml.grading import wire
+from chdml.grading.producers import DescribeModel, PredictWith
 from chdml.grading.selfcheck import DATA_FORMAT
 from chdml.grading.spec import Exercise, Workshop, draw_cases
 
@@ -68,9 +69,12 @@ def write_selfcheck(workshop: Workshop, folder: Path) -> list[Path]:
         test_path = folder / "tests" / f"{name}.py"
         test_path.write_text(test_file(workshop.name, name, data["cases"]), encoding="utf-8")
         written += [folder / f"{name}.json", folder / f"{name}.npz", test_path]
+    uses_keras = any(isinstance(exercise.producer, (DescribeModel, PredictWith))
+                     for exercise in workshop.exercises.values())
     index = folder / "workshop.json"
     index.write_text(json.dumps({"format": DATA_FORMAT, "workshop": workshop.name,
-                                 "exercises": list(workshop.exercises)}, indent=1) + "\n",
+                                 "exercises": list(workshop.exercises),
+                                 "warm_up_tensorflow": uses_keras}, indent=1) + "\n",
                      encoding="utf-8")
     written.append(index)
     return written

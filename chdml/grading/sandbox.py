@@ -54,7 +54,7 @@ class Limits:
     memory_bytes: int | None = 4 << 30
     file_bytes: int | None = 1 << 30
     processes: int | None = 2048
-    tmp_bytes: int = 512 << 20
+    tmp_bytes: int = 512 << 20  # the private /dev/shm
 
 
 @dataclass
@@ -281,7 +281,3 @@ def enter(spec: SandboxSpec, parent_pid: int) -> None:
     os.environ.update(spec.environment)
     os.umask(0o077)
 
-
-def working_directory_tmp(workdir: Path) -> Path:
-    """Where ``TMPDIR`` points in the basic sandbox."""
-    return Path(workdir) / ".tmp"

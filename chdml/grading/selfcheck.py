@@ -145,8 +145,25 @@ def grader(workshop: str) -> Any:
     """The otter-grader ``Notebook`` for ``workshop``'s public self-checks (see module doc)."""
     if os.environ.get(KERNEL_VARIABLE) == "1":
         return QuietGrader(workshop)
-    tests = workshop_folder(workshop) / "tests"
+    folder = workshop_folder(workshop)
     from chdml.grading.notebook import SelfCheckNotebook
 
-    return SelfCheckNotebook(tests_dir=str(tests),
-                             strict=os.environ.get(STRICT_VARIABLE) == "1")
+    notebook = SelfCheckNotebook(tests_dir=str(folder / "tests"),
+                                 strict=os.environ.get(STRICT_VARIABLE) == "1")
+    if json.loads((folder / "workshop.json").read_text()).get("warm_up_tensorflow"):
+        warm_up_tensorflow()
+    return notebook
+
+
+def warm_up_tensorflow() -> None:
+    """Run TensorFlow's first operations now (about a second, once per kernel), so the
+    first check of a Keras model answers as fast as the others. Raw operations only: no
+    Keras layer is made (their names would change) and no random number is drawn."""
+    try:
+        import tensorflow as tf
+    except ImportError:
+        return
+    image = tf.ones((1, 8, 8, 1))
+    kernel = tf.ones((3, 3, 1, 2))
+    tf.reduce_mean(tf.nn.relu(tf.nn.conv2d(image, kernel, 1, "VALID"))).numpy()
+    tf.matmul(tf.ones((2, 2)), tf.ones((2, 2))).numpy()

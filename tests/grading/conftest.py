@@ -76,11 +76,14 @@ def outside_tmp():
 
 
 @pytest.fixture(scope="session")
-def built_course(outside_tmp):
-    """A copy of the toy course after a successful ``chdml build`` (the real command)."""
+def built_course(outside_tmp, proof_engine):
+    """A copy of the toy course after a successful build (on the shared proof engine)."""
+    from chdml.grading import build
+    from chdml.grading.course import load_course
+
     course = copy_toycourse(outside_tmp / "toycourse")
-    result = run_chdml("build", "--course", course)
-    assert result.returncode == 0, result.stdout + result.stderr
+    engine, scratch = proof_engine
+    assert build.run_build(load_course(course), ["toy"], False, engine, scratch)
     return course
 
 
