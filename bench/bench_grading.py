@@ -112,7 +112,7 @@ def selfcheck_latency(course: Path, workshop: str) -> dict:
                      and "%pip" not in cell["source"] and "classifier" not in cell["source"]
                      and "fit(" not in cell["source"])
     env = environment(CHDML_SELFCHECK_DIR=str(course / "selfcheck"))
-    manager, client = start_new_kernel(env=env)
+    manager, client = start_new_kernel(env=env, cwd=str(course))  # otter logs to its cwd
     try:
         def execute(text: str) -> str:
             reply = client.execute_interactive(text, timeout=300, output_hook=lambda m: (
@@ -234,8 +234,9 @@ for the classifier, a third untouched). Machine: {machine}; {datetime.now():%Y-%
 | score mismatches | {len(mismatches)} | |
 
 Self-check in a real kernel (`chdml.grader("{workshop}")` then `grader.check(...)` for the
-{len(checks)} exercises without training): `chdml.grader()` {latency['grader']:.2f} s (imports
-otter, once per notebook); `grader.check` first call median {statistics.median(first) * 1000:.1f} ms
+{len(checks)} exercises without training): `chdml.grader()` {latency['grader']:.2f} s (once per
+notebook, in its setup cell: imports otter and, for a workshop with Keras checks, TensorFlow,
+which the notebook imports anyway, and runs TensorFlow's first operations); `grader.check` first call median {statistics.median(first) * 1000:.1f} ms
 (max {max(first) * 1000:.1f} ms), warm median {statistics.median(warm) * 1000:.1f} ms
 (max {max(warm) * 1000:.1f} ms); per exercise first/warm ms:
 {', '.join(f'{name} {a * 1000:.0f}/{b * 1000:.0f}' for name, (a, b) in checks.items())}.

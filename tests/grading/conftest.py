@@ -46,6 +46,17 @@ def copy_toycourse(destination: Path) -> Path:
 
 
 CHDML = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "chdml"
+
+
+def _full_sandbox() -> bool:
+    from chdml.grading.sandbox import capabilities
+
+    return capabilities() == "full"
+
+
+FULL_SANDBOX = _full_sandbox()
+needs_full_sandbox = pytest.mark.skipif(
+    not FULL_SANDBOX, reason="needs the full sandbox (root on Linux with namespaces)")
 SALT = "toy-course-secret"
 
 

@@ -8,12 +8,12 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def kernel(built_course):
+def kernel(built_course, tmp_path_factory):
     from jupyter_client.manager import start_new_kernel
 
     env = dict(os.environ, CHDML_SELFCHECK_DIR=str(built_course / "selfcheck"))
     env.pop("CHDML_GRADING_KERNEL", None)
-    manager, client = start_new_kernel(env=env)
+    manager, client = start_new_kernel(env=env, cwd=str(tmp_path_factory.mktemp("notebook")))
     yield client
     client.stop_channels()
     manager.shutdown_kernel(now=True)
