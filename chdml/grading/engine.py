@@ -162,8 +162,11 @@ class Engine:
         # sandbox (there /tmp becomes each kernel's own .tmp folder).
         run = Path("/run")
         private = self.level == "full" and run.is_dir() and os.access(run, os.W_OK)
-        self.base = Path(tempfile.mkdtemp(prefix="chdml-", dir=run if private else None))
+        parent = run if private else Path(tempfile.gettempdir())
+        remove_abandoned(parent)
+        self.base = Path(tempfile.mkdtemp(prefix="chdml-", dir=parent))
         os.chmod(self.base, 0o711)
+        (self.base / ".owner").write_text(str(os.getpid()))
         environment = kernel_environment(self.selfcheck_dir, self.strict_selfcheck)
         modules = DEFAULT_PRELOAD + (("otter", "chdml.grading.notebook")
                                      if self.strict_selfcheck else ())
@@ -365,7 +368,8 @@ class NotebookGrader:
         code = (f'__import__("chdml.grading.kernelside").grading.kernelside.produce('
                 f'{str(folder)!r}, globals())')
         timeout = settings.case_seconds * len(drawn) + 30
-        run = kernel.execute(code, timeout=timeout, store_history=False)
+        run = kernel.execute(code, timeout=timeout, budget=OutputBudget(0),
+                             store_history=False)  # what the functions print is not kept
         if run.status != "ok":
             self._note_run(run, -1, [], statuses)
             notes.append(f"the check of '{exercise}' could not run ({run.status}"
@@ -414,6 +418,19 @@ class NotebookGrader:
         exercises = {name: self._judge(name, None) for name in self.workshop.exercises}
         return NotebookResult(status=status, exercises=exercises, notes=notes,
                               total_seconds=round(time.monotonic() - start, 3))
+
+
+def remove_abandoned(parent: Path) -> None:
+    """Remove kernels' folders left by a grader that was killed (its process is gone)."""
+    import psutil
+
+    for folder in parent.glob("chdml-*"):
+        try:
+            owner = int((folder / ".owner").read_text())
+        except (OSError, ValueError):
+            continue
+        if not psutil.pid_exists(owner):
+            remove_workdir(folder)
 
 
 def _source_text(cell: dict) -> str:
