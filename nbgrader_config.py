@@ -18,3 +18,9 @@ c.CourseDirectory.course_id = "chdml"
 c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
 c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# chdml's own settings (used by `chdml build`): the public GitHub repository that the Colab
+# badge opens release/ notebooks from and that the %pip cell installs chdml from.
+c.ChdmlCourse.repository_url = "https://github.com/chdml/chdml"
+c.ChdmlCourse.branch = "main"
+c.ChdmlCourse.selfcheck_directory = "chdml/selfcheck"
