@@ -57,14 +57,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--structure", required=True, type=str.upper, help="LV or RV")
     p.add_argument("--base-url", default=None,
                    help="mirror to download from (http://, https:// or file://)")
-    p.add_argument("--cache", default=None, help="download cache folder")
+    p.add_argument("--cache", default=None,
+                   help="download cache folder (default: $CHDML_CACHE or ~/.cache/chdml)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    p.add_argument("--split", default="all", choices=["all", "train", "test"],
+                   help="official split to fetch: all (default; 26 train + 38 test), "
+                        "train or test")
+    p.add_argument("--resampling", default="nearest", choices=["nearest", "bicubic"],
+                   help="the authors' down-sampling of the images (default nearest)")
     _command(p, "chdml.data.karimi:main")
 
     p = data_commands.add_parser("convert-dicom",
                                  help="DICOM series folder -> de-identified NIfTI")
     p.add_argument("src", help="folder with the DICOM files of one series")
-    p.add_argument("dst", help="NIfTI file to write (.nii.gz)")
+    p.add_argument("dst", help="NIfTI file to write (.nii.gz); a .json sidecar goes beside it")
+    p.add_argument("--series", default=None,
+                   help="SeriesNumber or SeriesInstanceUID to convert when SRC holds several")
+    p.add_argument("--frame", type=int, default=None,
+                   help="cine series: the frame (cardiac phase, 0 = first) to convert")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing DST")
     _command(p, "chdml.data.dicom:main")
 
     p = data_commands.add_parser("check", help="report every problem in a dataset folder")

@@ -10,7 +10,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = REPO_ROOT.parent / "shared"
+# The project's shared folder sits beside the checkout (../shared), or one level higher
+# for a git worktree in a subfolder (../../shared); CHDML_SHARED overrides both.
+SHARED = Path(os.environ.get("CHDML_SHARED") or next(
+    (p for p in (REPO_ROOT.parent / "shared", REPO_ROOT.parents[1] / "shared") if p.is_dir()),
+    REPO_ROOT.parent / "shared"))
 KARIMI_SHARED = SHARED / "data" / "karimi2020"
 
 

@@ -138,10 +138,18 @@ def save_volume(path: os.PathLike | str, array: np.ndarray, spacing=None, affine
         spacing: voxel size in mm; used to build a diagonal affine when ``affine`` is None.
         affine: 4x4 matrix; its column norms become the header's voxel size.
         kind: ``"image"`` (stored float32) or ``"label"`` (stored uint8, values 0-255).
+
+    Raises:
+        UserError: ``path`` does not end in ``.nii.gz`` or ``.nii``.
+        ValueError: a wrong array shape, a singular affine, or label values that are not
+            whole numbers in 0..255 (nothing is written).
     """
     import nibabel as nib
 
     path = Path(path)
+    if not (path.name.endswith(".nii.gz") or path.name.endswith(".nii")):
+        raise UserError(f"{describe_path(path)} does not end in .nii.gz or .nii; give the "
+                        "output file a NIfTI name such as 'scan.nii.gz'.")
     array = np.asarray(array)
     if array.ndim == 2:
         array = array[:, :, np.newaxis]
@@ -150,9 +158,14 @@ def save_volume(path: os.PathLike | str, array: np.ndarray, spacing=None, affine
     if affine is None:
         affine = affine_from_spacing(spacing if spacing is not None else (1.0, 1.0, 1.0))
     affine = np.asarray(affine, dtype=np.float64)
+    if affine.shape != (4, 4) or not np.all(np.isfinite(affine)) \
+            or abs(np.linalg.det(affine[:3, :3])) < 1e-12:
+        raise ValueError("affine must be a finite 4x4 matrix with an invertible 3x3 part, "
+                         f"got {affine.tolist()}")
     if kind == "label":
-        if array.size and (array.min() < 0 or array.max() > 255):
-            raise ValueError("label values must lie in 0..255")
+        if array.size and (not np.all(np.isfinite(array)) or array.min() < 0
+                           or array.max() > 255 or np.any(array != np.round(array))):
+            raise ValueError("label values must be whole numbers in 0..255")
         data = array.astype(LABEL_DTYPE)
     elif kind == "image":
         data = array.astype(IMAGE_DTYPE)

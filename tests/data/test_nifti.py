@@ -69,3 +69,47 @@ def test_image_passed_as_label_is_refused(tmp_path):
     path = save_image(tmp_path / "i.nii.gz", np.full((4, 4, 1), 0.5))
     with pytest.raises(UserError, match="not a label map"):
         load_label(path)
+
+
+def test_interrupted_save_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkeypatch):
+    path = save_image(tmp_path / "scan.nii.gz", np.zeros((4, 4, 2)))
+    before = path.read_bytes()
+
+    def half_written_then_ctrl_c(img, filename):
+        with open(filename, "wb") as fh:
+            fh.write(b"\x1f\x8b half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(nib, "save", half_written_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        save_image(path, np.ones((4, 4, 2)))
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["scan.nii.gz"]
+
+
+def test_labels_that_are_not_whole_numbers_are_refused(tmp_path):
+    for bad in (np.full((2, 2, 1), 0.6), np.full((2, 2, 1), np.nan), np.full((2, 2, 1), 256)):
+        with pytest.raises(ValueError, match="whole numbers"):
+            save_label(tmp_path / "m.nii.gz", bad)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_singular_affine_and_wrong_extension_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="invertible"):
+        save_image(tmp_path / "a.nii.gz", np.zeros((2, 2, 2)), affine=np.diag([1.0, 0.0, 1.0, 1.0]))
+    with pytest.raises(UserError, match="scan.txt.*nii.gz"):
+        save_image(tmp_path / "scan.txt", np.zeros((2, 2, 2)))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_oblique_affine_round_trips_with_spacing_from_column_norms(tmp_path):
+    angle = np.deg2rad(30)
+    rotation = np.array([[np.cos(angle), -np.sin(angle), 0], [np.sin(angle), np.cos(angle), 0],
+                         [0, 0, 1]])
+    affine = np.eye(4)
+    affine[:3, :3] = rotation @ np.diag([1.5, 1.5, 6.0])
+    affine[:3, 3] = [-10.0, 20.0, 5.0]
+    path = save_image(tmp_path / "o.nii.gz", np.zeros((3, 3, 2)), affine=affine)
+    raw = nib.load(str(path))
+    np.testing.assert_allclose(raw.affine, affine, atol=1e-5)
+    assert load_image(path).spacing == pytest.approx((1.5, 1.5, 6.0))
