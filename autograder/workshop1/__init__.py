@@ -6,5 +6,5 @@ EXERCISES = [
     "conv2d",
     "mean_squared_error", "binary_crossentropy", "categorical_crossentropy",
     "iterate_batches", "steps_per_epoch",
-    "dense_classifier", "cnn_classifier", "dense_accuracy", "cnn_accuracy",
+    "dense_classifier", "dense_accuracy", "cnn_classifier", "cnn_accuracy",
 ]

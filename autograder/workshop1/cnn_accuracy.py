@@ -6,12 +6,12 @@ case stream (the notebook trains on seed 1 and shows test seed 2; the hidden see
 depends on ``CHDML_GRADING_SALT``), scored in the grader by accuracy against the true
 views, which never enter the student's kernel.
 
-Floor: accuracy >= 0.80. Measured for the reference (:func:`chdml.models.small_cnn_classifier`,
-filters (16, 32), Adam, batch 32, trained as in the notebook on ``view_images(2000,
-seed=1)``), three weight seeds x three hidden sets of 500 images: 0.872-0.918 after 20
-epochs (0.874-0.890 after 10), against 0.828-0.876 for the dense classifier; untrained
-0.13. The floor is 7.2 points below the lowest measurement (about three standard errors
-of the 200-image public case).
+Floor: accuracy >= 0.78. Measured for the reference (:func:`chdml.models.small_cnn_classifier`,
+filters (16, 32)) trained exactly as in the notebook (``view_images(2000, seed=1)``, Adam,
+batch 32, 20 epochs, ``validation_split=0.2``), three weight seeds x three hidden sets of
+500 images: 0.866-0.904 (the notebook's own test set: 0.876-0.890), against 0.790-0.862
+for the dense classifier; untrained: 0.13. The floor is 8.6 points below the lowest
+measurement, about 3.5 standard errors of the 200-image public case.
 
 Typical beginner mistakes this catches: an untrained or barely trained model (about 10 %,
 chance); a model trained on labels that do not belong to the images (e.g. labels
@@ -26,7 +26,7 @@ from chdml.grading.spec import Case, Exercise
 
 from ._views import true_views, view_case_inputs
 
-FLOOR = 0.80
+FLOOR = 0.78
 
 
 def cases(rng) -> list:
