@@ -501,13 +501,14 @@ def test_are_sequential_and_functional_cnn_classifiers_accepted(workshop, answer
 
 # ------------------------------------------------------------------ trained classifiers
 def views_model(workshop, error_rate: float, one_hot: bool = True):
-    """A fake classifier that gets ``error_rate`` of the hidden views wrong."""
+    """A fake classifier that gets exactly ``error_rate`` of the views of a case wrong."""
     from chdml_checks_workshop1._views import true_views
 
     def predict(images):
         truth = true_views({"images": images})
         rng = np.random.default_rng(0)
-        wrong = rng.random(len(truth)) < error_rate
+        wrong = np.zeros(len(truth), dtype=bool)
+        wrong[rng.choice(len(truth), size=round(error_rate * len(truth)), replace=False)] = True
         labels = np.where(wrong, (truth + rng.integers(1, 10, len(truth))) % 10, truth)
         return np.eye(10)[labels] if one_hot else labels
     return FakeModel(predictions=predict)
