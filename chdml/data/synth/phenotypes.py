@@ -91,7 +91,7 @@ def sample_anatomy(rng: np.random.Generator, phenotype: str) -> Anatomy:
     u = rng.uniform
     size = float(u(0.55, 1.12))
     s = size
-    lv_r = 24.0 * s * u(0.9, 1.1)
+    lv_r = 25.5 * s * u(0.9, 1.1)
     ellipticity = u(0.9, 1.1)
     lv_length = 78.0 * s * u(0.9, 1.1)
     params = dict(
@@ -114,7 +114,7 @@ def sample_anatomy(rng: np.random.Generator, phenotype: str) -> Anatomy:
         body_half_depth=100.0 * s ** 0.8 * u(0.9, 1.12),
         subcutaneous_fat=u(3.0, 13.0) * s ** 0.5, chest_muscle=u(5.0, 12.0) * s ** 0.7,
         axis_azimuth=np.deg2rad(u(35, 60)), axis_elevation=np.deg2rad(u(15, 35)),
-        axis_roll=np.deg2rad(u(-20, 20)),
+        axis_roll=np.deg2rad(u(-25, 25)),
         heart_offset=(u(-5, 15) * s, u(-15, 0) * s, 0.0),
     )
     if phenotype == "dilated_rv":
