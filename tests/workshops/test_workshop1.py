@@ -581,3 +581,18 @@ def test_do_solution_cells_keep_their_solutions_between_markers():
     first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
     assert first_code.id == "setup" and 'chdml.grader("workshop1")' in first_code.source
     assert "keras.utils.set_random_seed(0)" in first_code.source
+
+
+def test_does_no_hint_or_public_case_quote_a_line_of_the_solutions(workshop):
+    """What `chdml build` calls a leak: a solution line in the self-check data."""
+    from chdml.grading.build import read_notebook, secret_lines
+    from chdml.grading.publish import exercise_data
+
+    secrets = secret_lines(read_notebook(ROOT / "source" / "workshop1" / "workshop1.ipynb"))
+    assert secrets
+    for name, exercise in workshop.exercises.items():
+        texts = [exercise.hint, exercise.title] + [
+            text for case in exercise_data("workshop1", exercise)["cases"]
+            for text in (case["description"], case["hint"])]
+        for line in secrets:
+            assert not any(line in text for text in texts), (name, line)
