@@ -564,7 +564,7 @@ def test_does_every_exercise_have_one_locked_check_cell_worth_its_case_points(wo
             checks[name] = meta["points"]
     assert list(checks) == list(workshop.exercises)
     for name, exercise in workshop.exercises.items():
-        assert checks[name] == total_points("workshop1", exercise), name
+        assert checks[name] == total_points(exercise), name
 
 
 def test_do_solution_cells_keep_their_solutions_between_markers():
