@@ -52,9 +52,10 @@ class ModelInfo:
         test_time_flips: mirror axes (``"left_right"``, ``"up_down"``) over which the
             prediction is averaged (test-time augmentation); only axes the network saw
             flipped in training, else mirrored anatomy (RV on the wrong side) confuses it.
-        min_component_voxels: with ``largest_component`` post-processing, a label whose
-            largest component is smaller than this is removed altogether (a few stray
-            voxels where the structure is absent, e.g. the RV of a single ventricle).
+        min_structure_ml: with ``largest_component`` post-processing, a label whose
+            largest component is smaller than this volume (mL) is removed altogether:
+            a few stray voxels where the structure is absent (the RV of a single
+            ventricle). 1 mL is far below any real ventricle, even a neonate's.
         classifier_target: for a classifier, which ``cases.csv`` column it predicts
             and how (e.g. ``"view: SAX vs other"``).
         training: a summary of how the model was trained (data, epochs, time, seed,
@@ -68,7 +69,7 @@ class ModelInfo:
         default_factory=lambda: {"method": "percentile", "low": 1.0, "high": 99.0})
     postprocess: str = "largest_component"
     test_time_flips: list = dataclasses.field(default_factory=list)
-    min_component_voxels: int = 0
+    min_structure_ml: float = 0.0
     classifier_target: str = ""
     training: dict = dataclasses.field(default_factory=dict)
     format_version: int = FORMAT_VERSION
@@ -247,8 +248,12 @@ def keep_largest_component(label_map: np.ndarray, min_voxels: int = 0) -> np.nda
     return out
 
 
-def segment_volume(model, info: ModelInfo, image: np.ndarray) -> np.ndarray:
-    """Label map ``(rows, columns, slices)`` (uint8, label values) for one image volume."""
+def segment_volume(model, info: ModelInfo, image: np.ndarray, spacing=None) -> np.ndarray:
+    """Label map ``(rows, columns, slices)`` (uint8, label values) for one image volume.
+
+    ``spacing`` (mm) is needed only for the ``min_structure_ml`` rule of the
+    post-processing; without it that rule is skipped.
+    """
     norm = info.normalisation
     normalised = normalise_volume(image, norm.get("low", 1.0), norm.get("high", 99.0))
     slices = to_grid(normalised, info.input_size)
@@ -258,5 +263,8 @@ def segment_volume(model, info: ModelInfo, image: np.ndarray) -> np.ndarray:
     values = np.asarray(info.label_values, dtype=np.uint8)
     label_map = values[classes]
     if info.postprocess == "largest_component":
-        label_map = keep_largest_component(label_map, info.min_component_voxels)
+        min_voxels = 0
+        if spacing is not None and info.min_structure_ml > 0:
+            min_voxels = int(np.ceil(info.min_structure_ml * 1000.0 / float(np.prod(spacing))))
+        label_map = keep_largest_component(label_map, min_voxels)
     return label_map.astype(np.uint8)

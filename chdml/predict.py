@@ -146,10 +146,10 @@ def segment_cases(model, info: ModelInfo, cases, progress: bool = True):
 
     from chdml.inference import segment_volume
 
-    for case in tqdm(cases, desc="segmenting", unit="case", disable=not progress):
+    for case in tqdm(cases, desc="segmenting", unit="case", disable=None if progress else True):
         volume, to_file, affine = load_in_original_orientation(case.image)
         check_image_fits(volume.array, case.image, info)
-        label_map = segment_volume(model, info, volume.array)
+        label_map = segment_volume(model, info, volume.array, volume.spacing)
         yield case, volume, label_map, to_file(label_map), affine
 
 
@@ -162,7 +162,7 @@ def classify_cases(model, info: ModelInfo, cases, progress: bool = True) -> list
 
     rows = []
     names = {v: k for k, v in info.labels.items()}
-    for case in tqdm(cases, desc="classifying", unit="case", disable=not progress):
+    for case in tqdm(cases, desc="classifying", unit="case", disable=None if progress else True):
         image = load_image(case.image).array
         check_image_fits(image, case.image, info)
         grid = to_grid(normalise_volume(image), info.input_size)[..., np.newaxis]

@@ -52,25 +52,26 @@ class SegmentationSettings:
     """Everything that defines a segmentation training run (the defaults are the CLI's)."""
 
     input_size: int = 128
-    patch_size: int | None = None
+    patch_size: int | None = 96
     depth: int = 4
     base_filters: int = 16
     batch_norm: bool = True
     dropout: float = 0.0
-    batch_size: int = 16
-    epochs: int = 60
+    batch_size: int = 8
+    steps: int = 1400
+    epochs: int | None = None
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
-    warmup_epochs: int = 2
+    warmup_steps: int = 50
     dice_weight: float = 1.0
-    patience: int = 20
+    patience: int = 10
     validation_fraction: float = VALIDATION_FRACTION
     normalisation_low: float = 1.0
     normalisation_high: float = 99.0
     augment: AugmentSettings = dataclasses.field(default_factory=AugmentSettings)
     mixed_precision: bool = True
     postprocess: str = "largest_component"
-    min_component_voxels: int = 10
+    min_structure_ml: float = 1.0
 
 
 # --- reading the training data ---------------------------------------------------------
@@ -374,6 +375,9 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
     val_x, val_y, val_index = slices_and_masks(val_cases, label_values, s.input_size,
                                                s.normalisation_low, s.normalisation_high)
     steps_per_epoch = math.ceil(len(train_x) / s.batch_size)
+    epochs = s.epochs or max(1, math.ceil(s.steps / steps_per_epoch))
+    total_steps = epochs * steps_per_epoch
+    warmup_steps = min(s.warmup_steps, total_steps // 2)
 
     def build():
         return unet((None, None, 1), n_classes=n_classes, depth=s.depth,
@@ -384,8 +388,8 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
         model = build()
         schedule = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=s.learning_rate * 0.1,
-            warmup_target=s.learning_rate, warmup_steps=s.warmup_epochs * steps_per_epoch,
-            decay_steps=max(1, (s.epochs - s.warmup_epochs) * steps_per_epoch), alpha=0.01)
+            warmup_target=s.learning_rate, warmup_steps=warmup_steps,
+            decay_steps=max(1, total_steps - warmup_steps), alpha=0.01)
         optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=s.weight_decay)
         model.compile(optimizer=optimizer, loss=DiceCrossEntropyLoss(dice_weight=s.dice_weight))
         train_data = make_dataset(train_x, train_y, s.batch_size, seed=seed, augment=s.augment,
@@ -400,8 +404,8 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
                                           patience=s.patience),
         ]
         if verbose:
-            callbacks.append(_progress_callback(s.epochs, "training U-Net"))
-        history = model.fit(train_data, validation_data=val_data, epochs=s.epochs,
+            callbacks.append(_progress_callback(epochs, "training U-Net"))
+        history = model.fit(train_data, validation_data=val_data, epochs=epochs,
                             callbacks=callbacks, verbose=0, shuffle=False)
         model.load_weights(checkpoint)
         model = _float32_copy(model, build)
@@ -411,7 +415,7 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
         task="segmentation", labels=dict(labels), input_size=(s.input_size, s.input_size),
         normalisation={"method": "percentile", "low": s.normalisation_low,
                        "high": s.normalisation_high},
-        postprocess=s.postprocess, min_component_voxels=s.min_component_voxels,
+        postprocess=s.postprocess, min_structure_ml=s.min_structure_ml,
         test_time_flips=[name for name, p in (("left_right", s.augment.flip_left_right),
                                               ("up_down", s.augment.flip_up_down)) if p > 0],
         training={
@@ -441,7 +445,6 @@ def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
         if epochs < 1:
             raise UserError(f"--epochs must be at least 1, got {epochs}.")
         settings.epochs = epochs
-        settings.warmup_epochs = min(settings.warmup_epochs, max(0, epochs - 1))
     out = _check_output(out)
     data = require_dataset_folder(data)
     labels = folder.read_labels(data)

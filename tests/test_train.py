@@ -15,8 +15,8 @@ from chdml.data import folder  # noqa: E402
 from chdml.errors import UserError  # noqa: E402
 from tests.tiny_datasets import write_dataset  # noqa: E402
 
-FAST = dict(input_size=32, depth=2, base_filters=4, batch_size=8, warmup_epochs=0,
-            mixed_precision=False)
+FAST = dict(input_size=32, patch_size=None, depth=2, base_filters=4, batch_size=8,
+            warmup_steps=0, mixed_precision=False)
 
 
 # --- augmentation -------------------------------------------------------------------------
@@ -161,11 +161,12 @@ def test_does_train_segmentation_write_a_model_with_its_settings(tmp_path, run_c
 @pytest.mark.slow
 def test_does_a_short_training_learn_the_tiny_shapes(tmp_path):
     data = write_dataset(tmp_path / "data", patients=6, long_axis=False)
-    settings = train.SegmentationSettings(**FAST, epochs=12, learning_rate=1e-2)
+    settings = train.SegmentationSettings(**{**FAST, "input_size": 48, "base_filters": 8},
+                                          epochs=10, learning_rate=1e-2)
     _, info, history = train.train_segmentation(data, tmp_path / "m.keras", seed=0,
                                                 settings=settings, verbose=False)
-    assert info.training["best_val_dice"] > 0.7
-    assert len(history["loss"]) == 12 and history["loss"][-1] < history["loss"][0]
+    assert info.training["best_val_dice"] > 0.8   # mean of LV, MYO and RV
+    assert len(history["loss"]) == 10 and history["loss"][-1] < history["loss"][0]
 
 
 @pytest.mark.slow
