@@ -418,27 +418,28 @@ def test_does_the_loss_curve_check_refuse_the_model_or_none(workshop):
 
 
 # ---------------------------------------------------------------------- models (Keras)
-def dense_builder(hidden=128, activation="softmax", flatten=True, hard_coded=False):
+def dense_builder(hidden=128, activation="softmax", flatten=True, hard_coded=False,
+                  hidden_activation="relu"):
     def build_dense_classifier(input_shape, n_classes):
         import keras
 
         n_out = 10 if hard_coded else n_classes
         layers = [keras.Input(shape=tuple(input_shape))]
         layers += [keras.layers.Flatten()] if flatten else []
-        layers += [keras.layers.Dense(hidden, activation="relu"),
+        layers += [keras.layers.Dense(hidden, activation=hidden_activation),
                    keras.layers.Dense(n_out, activation=activation)]
         return keras.Sequential(layers)
     return build_dense_classifier
 
 
 def cnn_builder(padding="valid", filters=(16, 32), kernel=3, activation="softmax",
-                pooling=True, extra_dense=False):
+                pooling=True, extra_dense=False, conv_activation="relu"):
     def build_cnn_classifier(input_shape, n_classes):
         import keras
 
         layers = [keras.Input(shape=tuple(input_shape))]
         for n_filters in filters:
-            layers.append(keras.layers.Conv2D(n_filters, kernel, activation="relu",
+            layers.append(keras.layers.Conv2D(n_filters, kernel, activation=conv_activation,
                                               padding=padding))
             if pooling:
                 layers.append(keras.layers.MaxPooling2D(2))
@@ -469,6 +470,7 @@ def cnn_functional(input_shape, n_classes):
     (dense_builder(hidden=64), "28x28"),
     (dense_builder(flatten=False), "28x28"),
     (dense_builder(hard_coded=True), "another image size"),
+    (dense_builder(hidden_activation=None), "28x28"),
 ])
 def test_are_dense_classifier_mistakes_caught(workshop, mistake, case):
     pytest.importorskip("keras")
@@ -485,6 +487,7 @@ def test_is_a_sequential_dense_classifier_accepted(workshop):
 @pytest.mark.parametrize("mistake", [
     cnn_builder(padding="same"), cnn_builder(filters=(32, 16)), cnn_builder(kernel=5),
     cnn_builder(activation=None), cnn_builder(pooling=False), cnn_builder(extra_dense=True),
+    cnn_builder(conv_activation=None),
 ])
 def test_are_cnn_classifier_mistakes_caught(workshop, mistake):
     pytest.importorskip("keras")
