@@ -359,19 +359,16 @@ def volume_ml(mask, spacing, label: int | None = None) -> float:
         spacing: voxel size in mm, one value per axis of ``mask`` (``Volume.spacing``).
         label: count voxels equal to this label; ``None`` counts every non-zero voxel.
 
-    An empty mask has volume 0.0.
+    An empty mask has volume 0.0. Probabilities (fractional values) raise ``ValueError``.
 
     Example:
         >>> lv = np.zeros((10, 10, 4), np.uint8); lv[2:7, 2:7, 1:3] = 1
         >>> volume_ml(lv, spacing=(1.25, 1.25, 8.0), label=1)   # 50 voxels x 12.5 mm^3
         0.625
     """
-    array = np.asarray(mask)
+    array = _label_map(mask, "mask")  # refuses probabilities: threshold them first
     sampling = _spacing(spacing, array.ndim)
-    if label is None:
-        count = np.count_nonzero(array)
-    else:
-        count = np.count_nonzero(_label_map(array, "mask") == label)
+    count = np.count_nonzero(array if label is None else array == label)
     return float(count * np.prod(sampling) / 1000.0)
 
 

@@ -37,7 +37,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from chdml.atomic import atomic_path
-from chdml import metrics
+from chdml import metrics as chdml_metrics
 
 __all__ = ["LABEL_NAMES", "LABEL_COLOURS", "save_figure", "plot_learning_curves",
            "plot_overlay", "plot_gallery", "plot_confusion_matrix", "plot_roc_curve",
@@ -285,7 +285,7 @@ def plot_overlay(image, truth=None, prediction=None, *, slice_index: int | None 
     for value in _present_labels(truth2d, prediction2d):
         name, colour = _label_name_and_colour(value, labels)
         if show_dice and truth2d is not None and prediction2d is not None:
-            name += f" (Dice {metrics.dice(truth2d == value, prediction2d == value):.2f})"
+            name += f" (Dice {chdml_metrics.dice(truth2d == value, prediction2d == value):.2f})"
         handles.append(Patch(color=colour, label=name))
     if truth2d is not None:
         handles.append(Line2D([], [], color="white", linestyle="solid", label="ground truth"))
@@ -429,8 +429,8 @@ def plot_roc_curve(y_true, scores, *, name: str = "model", title: str | None = N
         >>> figure.axes[0].get_legend().get_texts()[0].get_text()
         'model (AUC = 0.750)'
     """
-    false_positive_rate, true_positive_rate, _ = metrics.roc_curve(y_true, scores)
-    area = metrics.roc_auc(y_true, scores)
+    false_positive_rate, true_positive_rate, _ = chdml_metrics.roc_curve(y_true, scores)
+    area = chdml_metrics.roc_auc(y_true, scores)
     figure = Figure(figsize=(5.0, 5.0), layout="constrained")
     axes = figure.add_subplot()
     axes.plot(false_positive_rate, true_positive_rate, color=_TRAIN_COLOUR, linewidth=2,

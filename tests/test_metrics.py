@@ -210,6 +210,8 @@ def test_is_a_volume_counted_in_millilitres():
     assert volume_ml(labels, (1.25, 1.25, 8.0)) == pytest.approx(51 * 12.5 / 1000)
     assert volume_ml(labels == 1, (1.25, 1.25, 8.0)) == pytest.approx(0.625)
     assert volume_ml(np.zeros((3, 3, 3)), (1, 1, 1)) == 0.0
+    with pytest.raises(ValueError, match="whole numbers"):
+        volume_ml(np.full((2, 2, 2), 0.7), (1, 1, 1))
 
 
 def test_are_ejection_fraction_and_stroke_volume_right():
