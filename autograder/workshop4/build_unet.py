@@ -16,8 +16,8 @@ probability per pixel and class (softmax).
 Typical beginner mistakes the hidden cases catch:
 - missing skip connections (no ``Concatenate``: fewer concatenations and parameters);
 - adding instead of concatenating the skip (``Add``): no concatenation, other parameters;
-- a hard-coded depth or number of filters, input size or number of classes (hidden cases
-  use other depths 2 and 4, filters 4 and 6, non-square and two-channel inputs, 3 classes);
+- a hard-coded depth or number of filters, input size or number of classes (the cases
+  use depths 2, 3 and 4, filters 4, 6 and 8, non-square and two-channel inputs, 3 classes);
 - filters not doubled per level, or doubled in the decoder too;
 - ``padding="valid"`` (the original paper's cropping): a smaller output than the input;
 - ``UpSampling2D`` + convolution, or a 3x3 transposed convolution: other parameter counts;
@@ -51,23 +51,22 @@ def _inputs(input_shape, n_classes, depth, base_filters) -> dict:
 
 
 def cases(rng: np.random.Generator) -> list[Case]:
-    shallow_size = 8 * int(rng.integers(3, 6))
+    shallow_size = 8 * int(rng.integers(3, 7))
     deep_rows, deep_columns = 16 * int(rng.integers(2, 4)), 16 * int(rng.integers(1, 3))
     return [
-        Case("64x64 one-channel slices, 4 classes, depth 3, 8 base filters (the workshop "
-             "U-Net)", public=True, points=1, inputs=_inputs((64, 64, 1), 4, 3, 8),
+        Case("32x32 one-channel slices, 4 classes, depth 2, 4 base filters", public=True,
+             points=1, inputs=_inputs((32, 32, 1), 4, 2, 4),
              hint="Two 3x3 convolutions per level, filters doubling as you go down; one "
                   "Concatenate per level on the way up; 1x1 softmax output."),
-        Case("depth 2 with 4 base filters (other settings than the notebook's)",
-             public=False, points=1,
-             inputs=_inputs((shallow_size, shallow_size, 1), 4, 2, 4),
+        Case("the workshop U-Net: 64x64 slices, depth 3, 8 base filters", public=False,
+             points=1, inputs=_inputs((64, 64, 1), 4, 3, 8),
              hint="Use depth and base_filters in loops; do not write fixed numbers."),
         Case("depth 4 on non-square images", public=False, points=1,
              inputs=_inputs((deep_rows, deep_columns, 1), 4, 4, 4),
              hint="Take the image size from input_shape; each level needs its own skip "
                   "connection (depth concatenations in all)."),
         Case("two input channels, 3 classes, 6 base filters", public=False, points=1,
-             inputs=_inputs((32, 32, 2), 3, 3, 6),
+             inputs=_inputs((shallow_size, shallow_size, 2), 3, 3, 6),
              hint="Use input_shape for keras.Input and n_classes for the last 1x1 "
                   "convolution with a softmax."),
     ]

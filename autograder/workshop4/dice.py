@@ -26,8 +26,8 @@ from chdml import metrics
 from chdml.grading import compare, producers
 from chdml.grading.spec import Case, Exercise
 
-CONVENTION_HINT = ("When both masks are empty, return 1.0 (the convention of this "
-                   "workshop) before dividing: 0 / 0 is not a number.")
+CONVENTION_HINT = ("Two empty masks have Dice 1.0 by the convention of this workshop: "
+                   "check for that before dividing, since 0 / 0 is not a number.")
 
 
 def _blob(rng: np.random.Generator, shape: tuple) -> np.ndarray:
