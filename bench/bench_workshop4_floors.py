@@ -34,7 +34,9 @@ def notebook_namespace() -> tuple[dict, str]:
     namespace: dict = {}
     os.environ[selfcheck.KERNEL_VARIABLE] = "1"  # grader.check does nothing here
     for cell_id in CELLS:
-        exec(compile(cells[cell_id], f"<{cell_id}>", "exec"), namespace)
+        code = "\n".join(line for line in cells[cell_id].splitlines()
+                         if not line.lstrip().startswith("%"))  # IPython magics
+        exec(compile(code, f"<{cell_id}>", "exec"), namespace)
     training = cells["train"].replace("keras.utils.set_random_seed(0)",
                                       "keras.utils.set_random_seed(TRAINING_SEED)")
     return namespace, training.replace("verbose=2", "verbose=0")
