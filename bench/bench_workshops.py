@@ -1,7 +1,7 @@
 """Run each workshop's source notebook top to bottom with a real kernel; time it and its checks.
 
 For a workshop: executes ``source/<workshop>/<workshop>.ipynb`` in a fresh ipykernel
-(nbclient, every check strict so a failing check stops the run), reports the wall time of
+(nbclient, in a temporary folder, every check strict so a failing check stops the run), reports the wall time of
 the whole notebook and of its slowest cells, then, in the same kernel, times
 ``grader.check(<exercise>)`` for every exercise without training: the first call and the
 median of five warm calls. Self-check data: the package's (``chdml build`` writes it) or
@@ -18,7 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,8 +52,9 @@ def run_notebook(workshop: str, untimed: set[str], timeout: int = 900) -> dict:
     notebook.cells.append(nbformat.v4.new_code_cell(TIMING_CELL % (exercises,)))
     os.environ["CHDML_SELFCHECK_STRICT"] = "1"
     os.environ.pop("CHDML_GRADING_KERNEL", None)
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{workshop}-"))  # otter writes .OTTER_LOG
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+                            resources={"metadata": {"path": str(workdir)}})
     cell_seconds = []
     original = client.async_execute_cell
 
@@ -63,7 +66,10 @@ def run_notebook(workshop: str, untimed: set[str], timeout: int = 900) -> dict:
 
     client.async_execute_cell = timed_cell
     start = time.perf_counter()
-    client.execute()
+    try:
+        client.execute()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     total = time.perf_counter() - start
     timing_cell = notebook.cells[-1]
     text = "".join(output.get("text", "") for output in timing_cell.outputs)
