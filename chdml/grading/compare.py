@@ -654,3 +654,73 @@ def epochs_of_batches(min_shuffled: int = 10) -> EpochsOfBatches:
     """Epochs of a batch iterator are complete, correctly batched and seeded
     (see :class:`EpochsOfBatches`)."""
     return EpochsOfBatches(min_shuffled=int(min_shuffled))
+
+# =======================================================================================
+# Workshop 4 (segmentation): per-structure Dice floors for a trained segmentation model.
+# Added by the workshop-4 author; used by autograder/workshop4/segmentation.py.
+# Tests: tests/grading/test_compare_workshop4.py.
+# =======================================================================================
+def dice_of_label(labels: np.ndarray, truth: np.ndarray, label: int) -> float:
+    """Dice of one label over all pixels of a set of label maps (pooled); 1.0 if absent
+    from both (the empty-mask convention of :func:`chdml.metrics.dice`)."""
+    predicted, true = labels == label, truth == label
+    total = np.count_nonzero(predicted) + np.count_nonzero(true)
+    if total == 0:
+        return 1.0
+    return float(2.0 * np.count_nonzero(predicted & true) / total)
+
+
+@dataclass(frozen=True)
+class DicePerStructureAtLeast(Comparator):
+    """A segmentation model's predictions reach a Dice floor for each structure.
+
+    ``got`` is the student's predictions for a set of slices (label maps ``(N, H, W)``,
+    or softmax scores ``(N, H, W, classes)`` turned into labels by argmax), ``expected``
+    the true label maps (computed by the grader; hidden masks never reach the student's
+    kernel). ``structures``, ``labels`` and ``floors`` are parallel tuples, e.g.
+    ``("LV", "MYO", "RV")``, ``(1, 2, 3)``, ``(0.8, 0.6, 0.7)``. When the case's inputs
+    name one structure under ``"structure"`` only that structure is judged (so each
+    structure can carry its own points); otherwise every structure must reach its floor.
+    Dice is pooled over all pixels of all slices, per structure.
+    """
+
+    kind: ClassVar[str] = "dice_per_structure_at_least"
+    structures: tuple = ()
+    labels: tuple = ()
+    floors: tuple = ()
+
+    def __call__(self, got: Any, expected: Any, inputs: dict) -> Verdict:
+        chosen = [index for index, name in enumerate(self.structures)
+                  if inputs.get("structure") in (None, "all", name)]
+        expected_words = ", ".join(f"{self.structures[i]} Dice of at least "
+                                   f"{self.floors[i]:.2f}" for i in chosen)
+        if (verdict := _failed_value(got, expected_words)) is not None:
+            return verdict
+        predictions, truth = _as_array(got), np.asarray(expected)
+        if predictions is None or predictions.dtype.kind not in "biuf":
+            return Verdict(False, expected_words, describe(got) + " (not predictions)")
+        if predictions.shape[: truth.ndim] != truth.shape or predictions.ndim > truth.ndim + 1:
+            return Verdict(False, expected_words,
+                           f"predictions of shape {predictions.shape} for label maps of "
+                           f"shape {truth.shape} (expected {truth.shape} or "
+                           f"{truth.shape + (len(self.labels) + 1,)})")
+        if not np.all(np.isfinite(predictions)):
+            return Verdict(False, expected_words, "predictions with NaN or infinite values")
+        labels = _labels_from_predictions(predictions, truth)
+        scores = {self.structures[i]: dice_of_label(labels, truth, self.labels[i])
+                  for i in chosen}
+        passed = all(scores[self.structures[i]] >= self.floors[i] for i in chosen)
+        return Verdict(passed, expected_words,
+                       ", ".join(f"{name} Dice {score:.3f}" for name, score in scores.items()))
+
+
+def dice_per_structure_at_least(**floors: tuple[int, float]) -> DicePerStructureAtLeast:
+    """Per-structure Dice floors (see :class:`DicePerStructureAtLeast`).
+
+    Example:
+        >>> compare.dice_per_structure_at_least(LV=(1, 0.8), MYO=(2, 0.6), RV=(3, 0.7))
+    """
+    names = tuple(floors)
+    return DicePerStructureAtLeast(structures=names,
+                                   labels=tuple(int(floors[name][0]) for name in names),
+                                   floors=tuple(float(floors[name][1]) for name in names))

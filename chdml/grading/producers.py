@@ -290,6 +290,55 @@ class CallEach(Producer):
     function: str = ""
     calls: str = "calls"
 
+# =======================================================================================
+# Workshop 4 (segmentation): a loss with its gradient, and a U-Net's outline.
+# Added by the workshop-4 author; used by autograder/workshop4/soft_dice_loss.py and
+# build_unet.py. Tests: tests/grading/test_producers_workshop4.py.
+# =======================================================================================
+def loss_and_gradient(loss_function: Any, y_true: Any, y_pred: Any) -> dict:
+    """``loss_function(y_true, y_pred)`` and its gradient with respect to ``y_pred``.
+
+    Both inputs become float32 tensors; the gradient is taken with TensorFlow's
+    ``GradientTape`` (Keras' TensorFlow backend, as in Colab). Returns ``{"loss": value,
+    "gradient": array like y_pred}``. When the loss does not depend on ``y_pred`` through
+    differentiable operations (a threshold ``y_pred > 0.5``, an ``argmax``, a detour
+    through NumPy), TensorFlow has no gradient: ``"gradient"`` is then a sentence saying
+    so, which never equals the expected array. The reference and the student's loss go
+    through this same function, so they are compared like with like.
+    """
+    import keras
+    import tensorflow as tf
+
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError("this check needs Keras' TensorFlow backend (the default, as in "
+                           f"Colab); this kernel uses '{keras.backend.backend()}'")
+    truth = tf.constant(np.asarray(y_true, dtype=np.float32))
+    prediction = tf.constant(np.asarray(y_pred, dtype=np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(prediction)
+        loss = loss_function(truth, prediction)
+    if loss is None:
+        raise TypeError("the loss function returned None (did you `return` the loss?)")
+    loss_value = np.asarray(loss.numpy() if hasattr(loss, "numpy") else loss)
+    if loss_value.ndim == 0:  # one number: a Python float (0-d arrays do not cross the wire)
+        loss_value = float(loss_value)
+    gradient = tape.gradient(loss, prediction) if tf.is_tensor(loss) else None
+    if gradient is None:
+        return {"loss": loss_value,
+                "gradient": "no gradient: the loss is not a differentiable function of "
+                            "y_pred (thresholds, argmax or NumPy break the chain)"}
+    return {"loss": loss_value, "gradient": gradient.numpy()}
+
+
+@dataclass(frozen=True)
+class LossGradient(Producer):
+    """The student's loss ``function(inputs[y_true], inputs[y_pred])`` and its gradient."""
+
+    kind: ClassVar[str] = "loss_gradient"
+    function: str = ""
+    y_true: str = "y_true"
+    y_pred: str = "y_pred"
+
     def produce(self, namespace: dict, inputs: dict) -> Any:
         function = lookup(namespace, self.function)
         if not callable(function):
@@ -356,3 +405,88 @@ class TrainingHistory(Producer):
 def history(name: str) -> TrainingHistory:
     """The training history held in the student's variable ``name`` (e.g. ``"history"``)."""
     return TrainingHistory(name=name)
+
+        return loss_and_gradient(function, inputs[self.y_true], inputs[self.y_pred])
+
+
+def loss_gradient(function: str, y_true: str = "y_true", y_pred: str = "y_pred") -> LossGradient:
+    """The student's loss ``function`` on the named inputs, with its gradient.
+
+    Example:
+        >>> producers.loss_gradient("soft_dice_loss")   # {"loss": ..., "gradient": ...}
+    """
+    return LossGradient(function=function, y_true=y_true, y_pred=y_pred)
+
+
+def _operations(model: Any) -> list:
+    """Every layer and operation of ``model``, nested models flattened.
+
+    Keras 3 functional models list ``keras.ops`` calls (e.g. ``keras.ops.concatenate``)
+    in ``model.operations`` beside the layers; ``model.layers`` has only the layers.
+    """
+    found = []
+    for operation in getattr(model, "operations", None) or getattr(model, "layers", []):
+        if hasattr(operation, "layers") and type(operation).__name__ in ("Sequential",
+                                                                          "Functional"):
+            found.extend(_operations(operation))
+        else:
+            found.append(operation)
+    return found
+
+
+def unet_outline(model: Any, seed: int = 0) -> dict:
+    """What the workshop-4 U-Net check compares about a segmentation model.
+
+    Returns ``{"output_shape": [None, H, W, C], "param_count": int,
+    "skip_concatenations": int, "probabilities": bool}``: ``skip_concatenations`` counts
+    the ``Concatenate`` layers and ``keras.ops.concatenate`` calls (a U-Net has one per
+    level); ``probabilities`` says whether the output of a forward pass on a seeded random
+    input is a probability per pixel and class (values in [0, 1] that sum to 1 over the
+    classes, as a softmax gives). Layer order, names and the order of the two concatenated
+    tensors do not matter.
+    """
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"expected a Keras model, got a {type(model).__name__} "
+                        "(did you `return model`?)")
+    try:
+        inputs = list(model.inputs)
+    except Exception:  # noqa: BLE001 - unbuilt Sequential models raise on .inputs
+        inputs = []
+    if not inputs:
+        raise ValueError("the model does not know its input shape: start it with "
+                         "keras.Input(shape=...)")
+    input_shape = tuple(inputs[0].shape)
+    output_shape = [None if size is None else int(size) for size in model.outputs[0].shape]
+    probe = np.random.default_rng(seed).random((1, *input_shape[1:])).astype("float32")
+    output = np.asarray(model(probe, training=False), dtype=np.float64)
+    probabilities = bool(np.all(output >= -1e-6) and np.all(output <= 1 + 1e-6)
+                         and np.allclose(output.sum(axis=-1), 1.0, atol=1e-4))
+    concatenations = sum(type(operation).__name__ == "Concatenate"
+                         for operation in _operations(model))
+    return {"output_shape": output_shape, "param_count": int(model.count_params()),
+            "skip_concatenations": int(concatenations), "probabilities": probabilities}
+
+
+@dataclass(frozen=True)
+class DescribeUnet(Producer):
+    """Build a model with the student's function and :func:`unet_outline` it."""
+
+    kind: ClassVar[str] = "describe_unet"
+    builder: str = ""
+    args: tuple = ()
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        builder = lookup(namespace, self.builder)
+        return unet_outline(builder(*[inputs[name] for name in self.args]))
+
+
+def describe_unet(builder: str, *args: str) -> DescribeUnet:
+    """Call the student's U-Net ``builder`` with the named inputs; outline the model.
+
+    Example:
+        >>> producers.describe_unet("build_unet", "input_shape", "n_classes", "depth",
+        ...                         "base_filters")
+    """
+    return DescribeUnet(builder=builder, args=tuple(args))

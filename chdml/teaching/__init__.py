@@ -5,7 +5,10 @@ One module per topic, owned by the workshop that teaches it:
 - :mod:`chdml.teaching.basics` (workshop 1): ``conv2d``, the NumPy losses
   (``mean_squared_error``, ``binary_crossentropy``, ``categorical_crossentropy``),
   ``iterate_batches`` and ``steps_per_epoch``.
+- :mod:`chdml.teaching.segmentation` (workshop 4): structure names, the per-structure Dice
+  reference and a helper that rebuilds one patient's short-axis stack.
 
-The autograder's check modules compare students' answers with these functions. Importing
-this package is cheap: the topic modules use NumPy only and are imported when needed.
+The autograder's check modules compare students' answers with these functions; library code
+that is useful outside the workshops lives in the rest of :mod:`chdml`. Importing this
+package is cheap: the topic modules are imported when needed.
 """
