@@ -655,6 +655,7 @@ def epochs_of_batches(min_shuffled: int = 10) -> EpochsOfBatches:
     (see :class:`EpochsOfBatches`)."""
     return EpochsOfBatches(min_shuffled=int(min_shuffled))
 
+
 # =======================================================================================
 # Workshop 4 (segmentation): per-structure Dice floors for a trained segmentation model.
 # Added by the workshop-4 author; used by autograder/workshop4/segmentation.py.

@@ -290,55 +290,6 @@ class CallEach(Producer):
     function: str = ""
     calls: str = "calls"
 
-# =======================================================================================
-# Workshop 4 (segmentation): a loss with its gradient, and a U-Net's outline.
-# Added by the workshop-4 author; used by autograder/workshop4/soft_dice_loss.py and
-# build_unet.py. Tests: tests/grading/test_producers_workshop4.py.
-# =======================================================================================
-def loss_and_gradient(loss_function: Any, y_true: Any, y_pred: Any) -> dict:
-    """``loss_function(y_true, y_pred)`` and its gradient with respect to ``y_pred``.
-
-    Both inputs become float32 tensors; the gradient is taken with TensorFlow's
-    ``GradientTape`` (Keras' TensorFlow backend, as in Colab). Returns ``{"loss": value,
-    "gradient": array like y_pred}``. When the loss does not depend on ``y_pred`` through
-    differentiable operations (a threshold ``y_pred > 0.5``, an ``argmax``, a detour
-    through NumPy), TensorFlow has no gradient: ``"gradient"`` is then a sentence saying
-    so, which never equals the expected array. The reference and the student's loss go
-    through this same function, so they are compared like with like.
-    """
-    import keras
-    import tensorflow as tf
-
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError("this check needs Keras' TensorFlow backend (the default, as in "
-                           f"Colab); this kernel uses '{keras.backend.backend()}'")
-    truth = tf.constant(np.asarray(y_true, dtype=np.float32))
-    prediction = tf.constant(np.asarray(y_pred, dtype=np.float32))
-    with tf.GradientTape() as tape:
-        tape.watch(prediction)
-        loss = loss_function(truth, prediction)
-    if loss is None:
-        raise TypeError("the loss function returned None (did you `return` the loss?)")
-    loss_value = np.asarray(loss.numpy() if hasattr(loss, "numpy") else loss)
-    if loss_value.ndim == 0:  # one number: a Python float (0-d arrays do not cross the wire)
-        loss_value = float(loss_value)
-    gradient = tape.gradient(loss, prediction) if tf.is_tensor(loss) else None
-    if gradient is None:
-        return {"loss": loss_value,
-                "gradient": "no gradient: the loss is not a differentiable function of "
-                            "y_pred (thresholds, argmax or NumPy break the chain)"}
-    return {"loss": loss_value, "gradient": gradient.numpy()}
-
-
-@dataclass(frozen=True)
-class LossGradient(Producer):
-    """The student's loss ``function(inputs[y_true], inputs[y_pred])`` and its gradient."""
-
-    kind: ClassVar[str] = "loss_gradient"
-    function: str = ""
-    y_true: str = "y_true"
-    y_pred: str = "y_pred"
-
     def produce(self, namespace: dict, inputs: dict) -> Any:
         function = lookup(namespace, self.function)
         if not callable(function):
@@ -406,6 +357,61 @@ def history(name: str) -> TrainingHistory:
     """The training history held in the student's variable ``name`` (e.g. ``"history"``)."""
     return TrainingHistory(name=name)
 
+
+# =======================================================================================
+# Workshop 4 (segmentation): a loss with its gradient, and a U-Net's outline.
+# Added by the workshop-4 author; used by autograder/workshop4/soft_dice_loss.py and
+# build_unet.py. Tests: tests/grading/test_producers_workshop4.py.
+# =======================================================================================
+def loss_and_gradient(loss_function: Any, y_true: Any, y_pred: Any) -> dict:
+    """``loss_function(y_true, y_pred)`` and its gradient with respect to ``y_pred``.
+
+    Both inputs become float32 tensors; the gradient is taken with TensorFlow's
+    ``GradientTape`` (Keras' TensorFlow backend, as in Colab). Returns ``{"loss": value,
+    "gradient": array like y_pred}``. When the loss does not depend on ``y_pred`` through
+    differentiable operations (a threshold ``y_pred > 0.5``, an ``argmax``, a detour
+    through NumPy), TensorFlow has no gradient: ``"gradient"`` is then a sentence saying
+    so, which never equals the expected array. The reference and the student's loss go
+    through this same function, so they are compared like with like.
+    """
+    import keras
+    import tensorflow as tf
+
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError("this check needs Keras' TensorFlow backend (the default, as in "
+                           f"Colab); this kernel uses '{keras.backend.backend()}'")
+    truth = tf.constant(np.asarray(y_true, dtype=np.float32))
+    prediction = tf.constant(np.asarray(y_pred, dtype=np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(prediction)
+        loss = loss_function(truth, prediction)
+    if loss is None:
+        raise TypeError("the loss function returned None (did you `return` the loss?)")
+    loss_value = np.asarray(loss.numpy() if hasattr(loss, "numpy") else loss)
+    if loss_value.ndim == 0:  # one number: a Python float (0-d arrays do not cross the wire)
+        loss_value = float(loss_value)
+    gradient = tape.gradient(loss, prediction) if tf.is_tensor(loss) else None
+    if gradient is None:
+        return {"loss": loss_value,
+                "gradient": "no gradient: the loss is not a differentiable function of "
+                            "y_pred (thresholds, argmax or NumPy break the chain)"}
+    return {"loss": loss_value, "gradient": gradient.numpy()}
+
+
+@dataclass(frozen=True)
+class LossGradient(Producer):
+    """The student's loss ``function(inputs[y_true], inputs[y_pred])`` and its gradient."""
+
+    kind: ClassVar[str] = "loss_gradient"
+    function: str = ""
+    y_true: str = "y_true"
+    y_pred: str = "y_pred"
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        function = lookup(namespace, self.function)
+        if not callable(function):
+            raise TypeError(f"`{self.function}` should be a function but is a "
+                            f"{type(function).__name__}")
         return loss_and_gradient(function, inputs[self.y_true], inputs[self.y_pred])
 
 
