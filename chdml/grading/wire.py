@@ -107,7 +107,7 @@ def pack(value: Any) -> tuple[Any, dict[str, np.ndarray]]:
         if array.dtype.kind not in "biufcUS":
             return {"__unsupported__": f"array of dtype {array.dtype}"}
         key = f"a{len(arrays)}"
-        arrays[key] = np.ascontiguousarray(array)
+        arrays[key] = np.require(array, requirements="C")  # keeps 0-d arrays 0-d
         return {"__array__": key}
 
     return visit(value), arrays
@@ -159,7 +159,7 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             with archive.open(info, "w", force_zip64=True) as handle:
-                np.lib.format.write_array(handle, np.ascontiguousarray(arrays[name]),
+                np.lib.format.write_array(handle, np.require(arrays[name], requirements="C"),
                                           allow_pickle=False)
 
 

@@ -73,3 +73,12 @@ def test_are_pickled_object_arrays_never_loaded(tmp_path):
     np.savez(tmp_path / "evil.npz", a=np.array([{"x": 1}], dtype=object))
     with pytest.raises(ValueError):
         wire.load_npz_bytes((tmp_path / "evil.npz").read_bytes())
+
+
+def test_does_a_zero_dimensional_array_stay_zero_dimensional(tmp_path):
+    from chdml.grading import wire
+
+    wire.save(tmp_path / "v", {"loss": np.array(0.25), "n": np.int64(3)})
+    back = wire.load(tmp_path / "v")
+    assert np.shape(back["loss"]) == () and float(back["loss"]) == 0.25
+    assert np.shape(back["n"]) == () and int(back["n"]) == 3
