@@ -95,6 +95,8 @@ def summarise(exercises: list[str], results: dict[str, NotebookResult],
     failures = Counter()
     for result in results.values():
         for name in exercises:
+            if not result.exercises[name].reached:  # never ran (invalid notebook, crash
+                continue                            # before it): its cases say nothing
             for case in result.exercises[name].cases:
                 if not case.passed:
                     failures[(name, case.description + ("" if case.public else " (hidden)"))] += 1
