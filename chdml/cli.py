@@ -24,6 +24,36 @@ def _quiet_tensorflow() -> None:
     os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
 
 
+TENSORFLOW_COMMANDS = {"train", "predict", "evaluate", "build", "grade", "demo"}
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up log lines hidden.
+
+    TensorFlow 2.20+ prints oneDNN/CUDA notes to the process's stderr before its logging is
+    configured, whatever ``TF_CPP_MIN_LOG_LEVEL`` says. They frighten beginners, so the
+    import runs with file descriptor 2 pointed at a temporary file; if the import fails,
+    that output is replayed so that nothing useful is lost.
+    """
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+            tensorflow.constant(0)  # the CUDA probe logs on first use, not on import
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def _command(parser: argparse.ArgumentParser, target: str) -> None:
     """Make ``parser`` call ``target`` (``"module:function"``) with its arguments."""
     parser.set_defaults(_target=target)
@@ -138,11 +168,13 @@ def run(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = vars(parser.parse_args(argv))
     target = args.pop("_target")
-    for key in ("command", "data_command"):
-        args.pop(key, None)
+    command = args.pop("command", None)
+    args.pop("data_command", None)
     module_name, function_name = target.split(":")
     _quiet_tensorflow()
     try:
+        if command in TENSORFLOW_COMMANDS:
+            _import_tensorflow_quietly()
         function = getattr(importlib.import_module(module_name), function_name)
         result = function(**args)
     except UserError as exc:

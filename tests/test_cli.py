@@ -36,3 +36,16 @@ def test_data_check_exit_codes(run_cli, tmp_path):
     (tmp_path / "d" / "labelsTr" / "p001_ES.nii.gz").unlink()
     code, out, _ = run_cli("data", "check", tmp_path / "d")
     assert code == 1 and "imagesTr/p001_ES_0000.nii.gz" in out
+
+
+def test_tensorflow_start_up_chatter_is_hidden(tmp_path):
+    """Does a command that loads TensorFlow still answer a mistake in one line?"""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "chdml", "evaluate", "--model",
+                           str(tmp_path / "missing.keras"), "--data", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()], proc.stderr
+    assert "missing.keras" in proc.stderr and "I0000" not in proc.stderr
