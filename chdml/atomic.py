@@ -15,6 +15,12 @@ from pathlib import Path
 from typing import Iterator
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(destination: os.PathLike | str, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary file path; on success it replaces ``destination``.
@@ -36,6 +42,8 @@ def atomic_path(destination: os.PathLike | str, suffix: str = "") -> Iterator[Pa
     tmp = Path(tmp_name)
     try:
         yield tmp
+        if tmp.exists():  # mkstemp makes files 0600; give them the usual umask permissions
+            os.chmod(tmp, 0o666 & ~_current_umask())
         os.replace(tmp, destination)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -56,6 +64,7 @@ def atomic_directory(destination: os.PathLike | str, overwrite: bool = False) ->
                                 dir=destination.parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_current_umask())  # mkdtemp makes folders 0700
         if destination.exists():
             if not overwrite:
                 raise FileExistsError(destination)

@@ -44,3 +44,17 @@ def test_directory_refuses_existing_unless_overwrite(tmp_path):
         (tmp / "new").write_text("2")
     assert sorted(p.name for p in dest.iterdir()) == ["new"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+
+
+def test_outputs_get_normal_permissions(tmp_path):
+    """Are finished files and folders readable by others, as with a plain open()?"""
+    import os
+    umask = os.umask(0o022)
+    try:
+        write_text(tmp_path / "f.txt", "x")
+        with atomic_directory(tmp_path / "d"):
+            pass
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755
