@@ -46,7 +46,11 @@ def _series(rng, *, identity=None, order="slice", spacing=(1.5, 1.5, 8.0), shape
 
 
 def cases(rng: np.random.Generator) -> list[Case]:
-    tilted = dict(orientation=(0.94, 0.34, 0.0, -0.17, 0.47, 0.866))
+    # row (cos a, sin a, 0) and column (-sin a cos b, cos a cos b, sin b): exact unit
+    # vectors at right angles; the slice normal then has z = cos b = 0.5 (tilted by 60 deg)
+    a, b = np.deg2rad(20.0), np.deg2rad(60.0)
+    tilted = dict(orientation=(np.cos(a), np.sin(a), 0.0, -np.sin(a) * np.cos(b),
+                               np.cos(a) * np.cos(b), np.sin(b)))
     return [
         Case("the practice series: 5 slices, files named in slice order", public=True,
              points=1,

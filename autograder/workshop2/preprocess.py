@@ -19,7 +19,8 @@ Typical beginner mistakes the hidden cases catch:
 - integer arithmetic on integer images (a hidden image is uint16: ``//`` or dividing
   before converting gives only 0 and 1);
 - dividing by zero on a constant image (NaN instead of zeros; hidden);
-- scaling before resizing (the result may not reach 1 exactly) or anti-aliasing and
+- scaling before resizing (a hidden image has one bright pixel that resizing softens,
+  so the result would not reach 1) or the anti-aliasing and
   ``mode="reflect"`` of ``skimage.transform.resize``'s defaults (other values at edges);
 - a fixed output size instead of ``size`` (hidden sizes differ from the notebook's).
 Accepted alternatives: ``keras.ops.image.resize``, ``tf.image.resize``,
@@ -35,11 +36,17 @@ from chdml.grading.spec import Case, Exercise
 from chdml.teaching.storing import blob_volume, label_volume
 
 
-def _image(rng, rows, columns, low=0.0, high=1800.0, dtype="float32") -> np.ndarray:
+def _image(rng, rows, columns, low=0.0, high=1800.0, dtype="float32", hot_pixel=None
+           ) -> np.ndarray:
+    """A smooth test image from ``low`` to ``high``; ``hot_pixel`` (row, column) is made the
+    one brightest pixel (as a flow artefact or fat is), so resizing cannot keep it."""
     image = blob_volume(rng, (rows, columns), scale=1.0)
     image = image + np.linspace(0, 0.3, columns)[None, :] + np.linspace(0, 0.2, rows)[:, None]
     image = (image - image.min()) / (image.max() - image.min())
-    return np.round(low + image * (high - low)).astype(dtype)
+    image = np.round(low + image * (0.8 if hot_pixel else 1.0) * (high - low))
+    if hot_pixel is not None:
+        image[hot_pixel] = high
+    return image.astype(dtype)
 
 
 def _mask(rng, rows, columns, labels=(0, 1, 2, 3)) -> np.ndarray:
@@ -55,7 +62,8 @@ def cases(rng: np.random.Generator) -> list[Case]:
              inputs={"image": _mask(rng, 60, 48), "size": 32, "is_mask": True}),
         Case("an odd-sized wide image (45 x 70) with values from -1024", public=False,
              points=1,
-             inputs={"image": _image(rng, 45, 70, low=-1024.0, high=float(rng.integers(1500, 3000))),
+             inputs={"image": _image(rng, 45, 70, low=-1024.0,
+                                     high=float(rng.integers(1500, 3000)), hot_pixel=(20, 35)),
                      "size": 24, "is_mask": False},
              hint="Scale with (image - min) / (max - min); crop the centre, starting at "
                   "(old - new) // 2."),
