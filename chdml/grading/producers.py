@@ -404,7 +404,11 @@ class DicomDataset(Producer):
             raise TypeError(f"`{self.function}` should return a pydicom Dataset but returned "
                             f"a {type(returned).__name__}")
         buffer = io.BytesIO()
-        pydicom.dcmwrite(buffer, returned)
+        try:
+            pydicom.dcmwrite(buffer, returned)
+        except ValueError:  # a new Dataset without file meta: say how to encode it
+            buffer = io.BytesIO()
+            pydicom.dcmwrite(buffer, returned, implicit_vr=False, little_endian=True)
         return {"name": "result.dcm",
                 "bytes": np.frombuffer(buffer.getvalue(), dtype=np.uint8).copy()}
 

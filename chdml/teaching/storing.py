@@ -311,10 +311,3 @@ def label_volume(rng: np.random.Generator, shape, labels=(0, 1, 2, 3)) -> np.nda
         rv = np.hypot(rows - centre[0], columns - (centre[1] - 1.9 * radius)) < radius * 0.9
         out[:, :, k][rv & (out[:, :, k] == 0)] = labels[3]
     return out
-
-
-def remove_file_tree(path: os.PathLike | str) -> None:
-    """Delete a folder made for practice (used by the notebook's clean-up cell)."""
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)

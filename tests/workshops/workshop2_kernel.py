@@ -43,13 +43,16 @@ def cleared(notebook):
 
 def grade_notebook(path: Path, workdir: Path, *, workshop: str = "workshop2",
                    clear_solutions: bool = False, strict: bool | None = None,
-                   timeout: int = 900) -> dict:
+                   timeout: int = 900, after=None) -> dict:
     """Run ``path`` in a kernel in ``workdir`` and grade every case of every exercise.
 
     ``strict`` (default: not ``clear_solutions``) makes a failing public self-check raise
     in the notebook, as ``chdml build`` does for its proof. Returns ``{"score",
     "max_score", "passed", "failed": [(exercise, case, what came back)], "cell_seconds":
     {cell id: seconds}, "notebook_seconds", "errors": [cell ids that raised]}``.
+    ``after(run_code)``, if given, is called once the notebook has run, with a function
+    that runs Python code in the kernel and returns its printed output; what it returns is
+    stored under ``"after"``.
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -82,6 +85,14 @@ def grade_notebook(path: Path, workdir: Path, *, workshop: str = "workshop2",
                 if any(out.get("output_type") == "error" for out in cell.get("outputs", [])):
                     report["errors"].append(cell.get("id", str(index)))
             report["notebook_seconds"] = time.perf_counter() - start
+            if after is not None:
+                def run_code(source: str) -> str:
+                    probe = nbformat.v4.new_code_cell(source)
+                    notebook.cells.append(probe)
+                    client.execute_cell(probe, len(notebook.cells) - 1)
+                    return "".join(out.get("text", "") for out in probe.outputs
+                                   if out.get("output_type") == "stream")
+                report["after"] = after(run_code)
             for name, exercise in checks.exercises.items():
                 cases = draw_cases(workshop, exercise)
                 folder = workdir / "requests" / name
@@ -89,7 +100,8 @@ def grade_notebook(path: Path, workdir: Path, *, workshop: str = "workshop2",
                 wire.save(folder / "inputs", [case.case.inputs for case in cases])
                 probe = nbformat.v4.new_code_cell(PRODUCE.format(
                     spec=json.dumps(exercise.producer.spec()), folder=str(folder)))
-                client.execute_cell(probe, len(notebook.cells))
+                notebook.cells.append(probe)
+                client.execute_cell(probe, len(notebook.cells) - 1)
                 values = wire.load(folder / "result")
                 for case, value in zip(cases, values):
                     verdict = exercise.compare(value, case.expected, case.case.inputs)
