@@ -18,9 +18,10 @@ Typical beginner mistakes the hidden cases catch:
   (hidden scores come as ``model.predict`` returns them);
 - a fixed threshold of 0.5 (a hidden case uses 0.3), or ``>=`` where ties matter (no
   score equals the threshold, so either comparison is accepted);
-- labels given as floats 0.0/1.0 used as indices (hidden).
-Accepted alternatives: NumPy or scikit-learn (``roc_auc_score`` handles ties the same
-way); the matrix as an array or nested lists; Python or NumPy numbers.
+- labels given as floats 0.0/1.0 used as indices (hidden);
+- ties in the AUC not counted one half (a hidden case has scores rounded to 0.1).
+Accepted alternatives: NumPy or :mod:`chdml.metrics`; ``>=`` instead of ``>``; the matrix
+as an array or nested lists; Python or NumPy numbers.
 """
 import numpy as np
 

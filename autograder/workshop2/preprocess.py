@@ -16,8 +16,9 @@ Typical beginner mistakes the hidden cases catch:
 - resizing a mask with interpolation (new, in-between labels appear: a hidden mask has
   labels 0, 1 and 3, so 2 appears between 1 and 3);
 - dividing by the maximum only (a hidden image's values start at -1024);
-- integer arithmetic on integer images (a hidden image is uint16: ``//`` or dividing
-  before converting gives only 0 and 1);
+- integer arithmetic on integer images: keeping a uint16 image's type through resizing
+  (``.astype(image.dtype)`` truncates the interpolated values) or ``//`` (a hidden image is
+  uint16);
 - dividing by zero on a constant image (NaN instead of zeros; hidden);
 - scaling before resizing (a hidden image has one bright pixel that resizing softens,
   so the result would not reach 1) or the anti-aliasing and

@@ -19,9 +19,8 @@ Typical beginner mistakes the hidden cases catch:
   then stored as int16, not uint8 (hidden);
 - a mask from ``argmax`` (int64), which nibabel refuses to save without a data type
   (hidden).
-Accepted alternatives: ``nib.save`` or :func:`chdml.data.nifti.save_label`; ``.nii.gz``
-compressed or not (the name is given); copying the image header and then calling
-``header.set_data_dtype(np.uint8)``.
+Accepted alternatives: ``nib.save`` or :func:`chdml.data.nifti.save_label`; copying the
+image header and then calling ``header.set_data_dtype(np.uint8)``.
 """
 import numpy as np
 

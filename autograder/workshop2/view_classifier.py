@@ -13,9 +13,9 @@ measured with ``bench/bench_workshops.py workshop2 --floors``). The floor is 0.9
 margin of about 0.04 below the worst of those 15 scores, for students' runs that stop
 earlier or use other settings. A model that always says "short axis" scores about 0.5.
 
-Typical mistakes caught: an untrained or barely trained model; a model trained on
-images scaled differently from ``view_set.images`` (e.g. multiplied by 255); labels
-inverted (0 for short axis); predictions thresholded the wrong way round.
+Typical mistakes caught: an untrained model or one that always gives the same answer
+(about 0.5); labels inverted (0 for short axis: about 0). Accepted: sigmoid scores
+``(N, 1)`` or ``(N,)``, or 0/1 labels.
 """
 import hashlib
 from functools import lru_cache

@@ -268,8 +268,6 @@ def test_does_the_notebooks_mask_writer_pass():
     "    header = image.header.copy()\n    header.set_data_dtype(np.uint8)\n"
     "    nib.save(nib.Nifti1Image(np.asarray(mask).astype(np.uint8), image.affine, header), "
     "out_path)",
-    "    nib.save(nib.Nifti1Image(np.asarray(mask, dtype=np.uint8), image.affine), "
-    "str(out_path).replace('.nii.gz', '.nii.gz'))",
 ])
 def test_are_other_ways_of_saving_accepted(body):
     assert_all_pass("save_mask", save_variant(body))
@@ -489,6 +487,13 @@ def test_is_a_cleaning_mistake_caught(mistake, old, new, hidden_only):
     assert_caught("find_broken", broken_variant(old, new), hidden_only=hidden_only)
 
 
+def test_is_forgetting_that_masks_can_be_none_caught():
+    namespace = broken_variant("if masks is not None and masks[index] is not None:",
+                               "if masks[index] is not None:")
+    failed = [r for r in results("find_broken", namespace, ("",)) if not r[2]]
+    assert failed and all("TypeError" in r[3] for r in failed)
+
+
 def test_does_stacking_images_of_different_sizes_fail_with_a_message():
     namespace = variant("find_broken", "def find_broken(images, masks=None):\n"
                         "    stack = np.array(images, dtype=float)\n"
@@ -659,6 +664,22 @@ def split_by_patient(patients, labels, fractions=(0.7, 0.15, 0.15), seed=0):
     train = ids[share > fractions[2] + fractions[1]]
     return tuple(np.flatnonzero(np.isin(patients, part)) for part in (train, val, test))
 ''', True),
+    ("a patient's images assumed next to each other", '''
+def split_by_patient(patients, labels, fractions=(0.7, 0.15, 0.15), seed=0):
+    n = len(patients)
+    cuts = [int(n * fractions[0]), int(n * (fractions[0] + fractions[1]))]
+    for k in range(2):
+        while 0 < cuts[k] < n and patients[cuts[k]] == patients[cuts[k] - 1]:
+            cuts[k] += 1
+    order = np.arange(n)
+    return order[:cuts[0]], order[cuts[0]:cuts[1]], order[cuts[1]:]
+''', False),
+    ("only two sets", '''
+def split_by_patient(patients, labels, fractions=(0.7, 0.15, 0.15), seed=0):
+    from chdml.data.split import split_patients
+    parts = split_patients(patients, labels, fractions=fractions, seed=seed).indices(patients)
+    return parts["train"], parts["test"]
+''', False),
     ("patient ids instead of indices", '''
 def split_by_patient(patients, labels, fractions=(0.7, 0.15, 0.15), seed=0):
     from chdml.data.split import split_patients
@@ -829,6 +850,23 @@ def test_does_a_model_that_always_says_short_axis_fail():
     outcome = results("view_classifier", {"view_classifier": _Constant(0.9)}, ("",))
     assert not any(r[2] for r in outcome)
     assert all("accuracy 0.5" in r[3] or "accuracy 0.4" in r[3] for r in outcome)
+
+
+class _Knows:
+    """A stand-in model that looks up the true labels (to test the judging, not a model)."""
+
+    def __init__(self, flip=False):
+        self.flip = flip
+
+    def predict(self, images, verbose=0):
+        labels = workshop().exercises["view_classifier"].reference({"images": images})
+        return (1.0 - labels if self.flip else labels * 0.9 + 0.05)[:, None]
+
+
+def test_does_a_right_model_pass_and_inverted_labels_fail():
+    assert_all_pass("view_classifier", {"view_classifier": _Knows()}, salts=("",))
+    outcome = results("view_classifier", {"view_classifier": _Knows(flip=True)}, ("",))
+    assert not any(r[2] for r in outcome) and all("accuracy 0.000" in r[3] for r in outcome)
 
 
 def test_are_the_hidden_labels_kept_out_of_the_inputs():
