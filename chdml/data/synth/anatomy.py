@@ -141,7 +141,7 @@ def _rv_at(an: Anatomy, phase: str, lv_epi: shapes.Cup, base: float) -> shapes.C
     def cup(scale, rv_base):
         return shapes.Cup(an.rv_a * scale, an.rv_b * scale ** 0.5,
                           an.rv_length - rv_base, base=rv_base, power=2.0,
-                          cx=an.rv_shift, cy=an.rv_anterior)
+                          cx=an.rv_shift, cy=an.rv_anterior, min_x=-0.1 * an.lv_a)
 
     ed = cup(1.0, 0.0)
     if phase == "ED":
@@ -184,12 +184,25 @@ def body_transform(anatomy: Anatomy):
     return frame, np.asarray(anatomy.heart_offset, dtype=np.float64)
 
 
-def heart_layers(heart: Heart, an: Anatomy, palette: dict, tex: Textures) -> list:
-    """The heart's layers in painting order (see :mod:`chdml.data.synth.render`)."""
+def heart_layers(heart: Heart, an: Anatomy, palette: dict, tex: Textures,
+                 phase: str = "ED") -> list:
+    """The heart's layers at ``phase`` in painting order (see
+    :mod:`chdml.data.synth.render`).
+
+    At end-systole the small LV cavity looks greyer towards the apex (slowly moving
+    blood, compacted trabeculae, partial volume), as it does in real cines; a poorly
+    contracting LV shows some of this at end-diastole too (``an.slow_flow``).
+    """
     blood, myo, fat = palette["blood"], palette["myocardium"], palette["fat"]
+    slow = an.slow_flow * (1.0 if phase == "ES" else 0.3)
 
     def flowing(x, y, z):
         return np.float32(blood) * (1.0 + 0.05 * tex.flow(x, y, z))
+
+    def lv_flowing(x, y, z):
+        depth = np.clip((z - np.float32(heart.lv_endo.base))
+                        * np.float32(1.0 / heart.lv_endo.length), 0.0, 1.0)
+        return flowing(x, y, z) * (1.0 - np.float32(slow) * depth)
 
     def trabeculated(amount, length, base):
         def signal(x, y, z):
@@ -212,11 +225,14 @@ def heart_layers(heart: Heart, an: Anatomy, palette: dict, tex: Textures) -> lis
         layers.append(Layer(rv, myo, 0, grow=an.rv_wall))
         layers.append(Layer(rv, flowing, 3))
         layers.append(Layer(rv, trabeculated(an.rv_trabeculation, rv.length, rv.base), None,
-                            shell=1.5 + 3.0 * an.rv_trabeculation))
+                            shell=1.0 + 2.0 * an.rv_trabeculation))
     layers.append(Layer(epi, myo, 2))
-    layers.append(Layer(endo, flowing, 1))
-    layers.append(Layer(endo, trabeculated(an.lv_trabeculation, endo.length, endo.base),
-                        None, shell=1.0 + 2.5 * an.lv_trabeculation))
+    # the aortic root leaves the LV through a gap in the basal myocardial ring (LVOT)
+    layers.append(Layer(heart.aorta, blood, 0))
+    layers.append(Layer(endo, lv_flowing, 1))
+    trabeculation = min(1.0, an.lv_trabeculation + (0.25 if phase == "ES" else 0.0))
+    layers.append(Layer(endo, trabeculated(trabeculation, endo.length, endo.base),
+                        None, shell=1.0 + 2.5 * trabeculation))
     for muscle in heart.papillary:
         layers.append(Layer(muscle, myo, None))
     return layers
@@ -226,19 +242,24 @@ def body_layers(an: Anatomy, heart: Heart, palette: dict, tex: Textures,
                 transform) -> list:
     """The chest's layers (body frame) in painting order."""
     bx, by = an.body_half_width, an.body_half_depth
-    body = shapes.EllipticCylinder(0.0, 0.0, bx, by, taper=0.05)
+    body = shapes.Memo(shapes.EllipticCylinder(0.0, 0.0, bx, by, taper=0.05))
     wall = an.subcutaneous_fat + an.chest_muscle
     cavity = shapes.Offset(body, -wall)
     s = an.size
 
     def lung_signal(x, y, z):
-        vessels = np.clip((tex.lung(x, y, z) - 1.3) * 2.0, 0.0, 1.0)
+        vessels = np.clip((tex.lung(x, y, z) - 1.7) * 2.0, 0.0, 1.0)
         return np.float32(palette["lung"]) + np.float32(palette["vessel"] * 0.6) * vessels
 
     def liver_signal(x, y, z):
         vessels = np.clip((tex.liver(x, y, z) - 1.4) * 2.0, 0.0, 1.0)
         return np.float32(palette["liver"]) + np.float32(palette["vessel"] - palette["liver"]) \
             * vessels
+
+    def bowel_signal(x, y, z):  # spleen, stomach and bowel: grey with bright fluid
+        fluid = np.clip((tex.liver(y, z, x) - 0.9) * 1.5, 0.0, 1.0)
+        return np.float32(palette["spleen"]) + np.float32(palette["vessel"] - palette["spleen"]) \
+            * fluid
 
     def textured(tissue, amount):
         def signal(x, y, z):
@@ -255,32 +276,28 @@ def body_layers(an: Anatomy, heart: Heart, palette: dict, tex: Textures,
     heart_bottom = float(heights.min()) - 3.0
     spine_y = -by + an.subcutaneous_fat + 2.5 * an.chest_muscle + 14.0 * s
     lungs = []
-    for side, width in ((-1.0, 0.42), (1.0, 0.40)):
+    for side, width in ((-1.0, 0.52), (1.0, 0.50)):
         lungs.append(shapes.Intersection((shapes.Ellipsoid(
-            np.array([side * 0.5 * bx, -0.15 * by, heart_bottom + 120.0]),
-            (width * bx, 0.78 * by, 170.0)), cavity)))
+            np.array([side * 0.48 * bx, -0.1 * by, heart_bottom + 120.0]),
+            (width * bx, 0.9 * by, 170.0)), cavity)))
     liver_r = (0.75 * bx, 0.8 * by, 0.45 * bx)
     liver = shapes.Intersection((shapes.Ellipsoid(
         np.array([-0.22 * bx, -0.05 * by, heart_bottom - liver_r[2] + 6.0]), liver_r), cavity))
     spleen = shapes.Intersection((shapes.Ellipsoid(
         np.array([0.55 * bx, -0.25 * by, heart_bottom - 0.35 * bx]),
         (0.35 * bx, 0.5 * by, 0.35 * bx)), cavity))
-    vertebra = shapes.Tube(np.array([0.0, spine_y, -400.0]), np.array([0.0, spine_y, 400.0]),
-                           13.0 * s)
-    canal = shapes.Tube(np.array([0.0, spine_y - 22.0 * s, -400.0]),
-                        np.array([0.0, spine_y - 22.0 * s, 400.0]), 6.0 * s)
+    vertebra = shapes.Column(0.0, spine_y, 13.0 * s)
+    canal = shapes.Column(0.0, spine_y - 22.0 * s, 6.0 * s)
     aorta_y = spine_y + 13.0 * s + 2.0 + 7.0 * s
-    descending = shapes.Tube(np.array([12.0 * s + 8.0, aorta_y, -400.0]),
-                             np.array([12.0 * s + 8.0, aorta_y, 400.0]),
-                             an.aorta_radius * 0.8)
+    descending = shapes.Memo(shapes.Column(12.0 * s + 8.0, aorta_y, an.aorta_radius * 0.8))
     return [
         Layer(body, palette["fat"]),
-        Layer(shapes.Offset(body, -an.subcutaneous_fat), palette["muscle"]),
-        Layer(cavity, textured("mediastinum", 0.15)),
+        Layer(shapes.Offset(body, -an.subcutaneous_fat), textured("muscle", 0.25)),
+        Layer(cavity, textured("mediastinum", 0.3)),
         Layer(lungs[0], lung_signal),
         Layer(lungs[1], lung_signal),
         Layer(liver, liver_signal),
-        Layer(spleen, palette["spleen"]),
+        Layer(spleen, bowel_signal),
         Layer(vertebra, palette["marrow"]),
         Layer(canal, palette["csf"]),
         Layer(shapes.Offset(descending, 1.5), palette["muscle"]),

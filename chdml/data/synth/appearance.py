@@ -6,8 +6,9 @@ palette below is relative to blood = 1. A *scanner* changes that palette a littl
 (contrast), shades the image with its receive coils (brighter near the chest coil),
 adds noise of its own level (magnitude images, hence Rician), bends intensities with a
 gamma, and stores numbers in its own range: the 8-bit windowed export of the public
-paediatric set (scanner ``"D"``: values 0-255 with the darkest part clipped to 0), raw
-12-bit magnitudes, and so on. Each patient also gets a small random variation of the
+paediatric set (scanners ``"A"``, ``"B"``, ``"D"``: values 0-255 with the darkest part
+clipped to 0, each with its own window) or raw 12-bit magnitudes with a visible noise
+floor (``"C"``). Each patient also gets a small random variation of the
 scanner's settings, as every examination does.
 
 All stored images are whole numbers (as a DICOM would hold), as float32.
@@ -21,14 +22,14 @@ import numpy as np
 #: Tissue signal relative to blood (bSSFP, 1.5 T).
 PALETTE = {
     "blood": 1.0,
-    "myocardium": 0.26,
-    "fat": 0.88,
-    "muscle": 0.24,
-    "liver": 0.33,
-    "spleen": 0.42,
-    "lung": 0.025,
-    "vessel": 0.75,
-    "mediastinum": 0.38,
+    "myocardium": 0.25,
+    "fat": 1.1,
+    "muscle": 0.16,
+    "liver": 0.35,
+    "spleen": 0.4,
+    "lung": 0.02,
+    "vessel": 0.8,
+    "mediastinum": 0.15,
     "marrow": 0.45,
     "csf": 0.9,
 }
@@ -59,11 +60,12 @@ class Scanner:
 
 
 SCANNERS = {
-    "A": Scanner("A", {}, noise=0.045, shading=0.30, gamma=1.0, scale=600.0),
-    "B": Scanner("B", {"myocardium": 0.85, "fat": 1.08, "liver": 0.9}, noise=0.035,
-                 shading=0.55, gamma=0.9, scale=1800.0),
-    "C": Scanner("C", {"myocardium": 1.25, "fat": 0.9, "muscle": 1.2}, noise=0.07,
-                 shading=0.2, gamma=1.15, scale=250.0),
+    "A": Scanner("A", {}, noise=0.05, shading=0.30, gamma=1.0, scale=160.0,
+                 window=(0.08, 99.8)),
+    "B": Scanner("B", {"myocardium": 0.95, "fat": 1.1, "liver": 0.9}, noise=0.035,
+                 shading=0.55, gamma=1.1, scale=160.0, window=(0.10, 99.5)),
+    "C": Scanner("C", {"myocardium": 0.95, "fat": 0.85, "muscle": 1.2}, noise=0.065,
+                 shading=0.2, gamma=0.9, scale=900.0),
     "D": Scanner("D", {"myocardium": 1.05}, noise=0.05, shading=0.35, gamma=1.0,
                  scale=160.0, window=(0.12, 99.7)),
 }
@@ -82,11 +84,25 @@ class Look:
     window_low: float
 
 
+#: Per-patient spread of each tissue's signal (log-uniform factor range). The heart's
+#: contrast stays within what real scans show (blood 3-5 times the myocardium); the
+#: other tissues vary more, as they do between patients (liver iron and fat, breathing,
+#: flip angle) and so that a model trained on these images learns the heart's shape and
+#: context rather than the exact grey of the liver.
+SPREAD = {
+    "blood": (1.0, 1.0), "myocardium": (0.75, 1.35), "fat": (0.6, 1.2),
+    "muscle": (0.5, 2.0), "liver": (0.6, 2.0), "spleen": (0.6, 1.8), "lung": (0.5, 2.5),
+    "vessel": (0.7, 1.2), "mediastinum": (0.5, 2.5), "marrow": (0.6, 1.6),
+    "csf": (0.7, 1.1),
+}
+
+
 def examination(rng: np.random.Generator, scanner: Scanner) -> Look:
     """Draw the per-patient variation of ``scanner``'s settings."""
     palette = {}
     for tissue, value in PALETTE.items():
-        jitter = 1.0 if tissue == "blood" else rng.uniform(0.88, 1.12)
+        low, high = SPREAD[tissue]
+        jitter = float(np.exp(rng.uniform(np.log(low), np.log(high))))
         palette[tissue] = value * scanner.contrast.get(tissue, 1.0) * jitter
     direction = rng.normal(size=3)
     direction[1] = abs(direction[1]) + 1.0  # anterior (chest coil) is brighter

@@ -162,7 +162,7 @@ def short_axis_slices(n_patients: int, size: int = 64, seed: int = 0, phases=PHA
         pixel, thickness = clinical_spacing(sub.anatomy, sub.geometry_rng)
         geometry = sax_geometry(sub.anatomy, sub.geometry_rng, matrix=size,
                                 pixel=pixel * _CLINICAL_MATRIX / size, thickness=thickness,
-                                jitter=7.0 * size / _CLINICAL_MATRIX)
+                                jitter=9.0 * size / _CLINICAL_MATRIX)
         for image in Camera(sub).shoot(geometry, phases):
             for k in range(image.image.shape[2]):
                 mask = image.label[:, :, k]
@@ -187,20 +187,22 @@ def _render_view(camera: Camera, view: str, size: int, rng, supersample: int):
     phase, scaled to [0, 1]."""
     an = camera.sub.anatomy
     matrix = size * supersample
-    fov = 190.0 * an.size ** 0.7 * rng.uniform(0.9, 1.1)
+    fov = 5.5 * (an.lv_b + an.lv_wall) * rng.uniform(0.92, 1.1)  # framed on the heart
     pixel = fov / matrix
-    jitter = 0.04 * matrix
+    jitter = 0.07 * matrix
     if view in ("axial", "coronal"):
         centre = np.array([0.0, 0.0, 0.45 * an.lv_length])
         geometry = body_plane_geometry(view, camera.sub.transform, rng, centre, matrix,
-                                       pixel, 7.0, jitter=jitter)
+                                       pixel * 1.3, 7.0, jitter=jitter, max_rotation=15.0)
     elif view == "SAX":
         level = rng.uniform(0.05, 0.85)
         geometry = sax_geometry(an, rng, matrix=matrix, pixel=pixel, levels=[level],
                                 jitter=jitter, n_sub=1)
     else:
+        # short-axis levels keep their partial volume (a basal slice grazes the base)
         geometry = long_axis_geometry(an, view, rng, matrix=matrix, pixel=pixel,
-                                      jitter=jitter, n_sub=1)
+                                      jitter=jitter, max_rotation=15.0,
+                                      n_sub=3 if view.startswith("SAX") else 1)
     phase = PHASES[int(rng.integers(2))]
     image = camera.shoot(geometry, (phase,))[0].image[:, :, 0]
     if supersample > 1:
@@ -220,7 +222,9 @@ def view_images(n: int, size: int = 64, seed: int = 0, task: str = "binary",
             apex) vs long axis (label 0: 2-chamber, 4-chamber or outflow tract), eight
             images per patient, half of each; ``"ten_views"``: the ten classes of
             :data:`~chdml.data.synth.views.TEN_VIEWS` (SAX basal/mid/apical, 2CH,
-            3CH (LVOT), 4CH, RVOT, RV 2CH, axial, coronal), one of each per patient.
+            3CH (LVOT), 4CH, RVOT, RV 2CH, axial, coronal), one of each per patient;
+            patients with a single ventricle are left out of this task (their "RV"
+            views would show no RV).
         scanners: restrict to these scanner ids.
 
     Returns:
@@ -243,8 +247,11 @@ def view_images(n: int, size: int = 64, seed: int = 0, task: str = "binary",
     supersample = 2 if size <= 64 else 1
     images, labels, patients, views = [], [], [], []
     index = 0
+    two_ventricles = [p for p in PHENOTYPES if p != "single_ventricle"]
     while len(images) < n:
-        sub = subject(seed, index, scanners=scanners)
+        phenotype = two_ventricles[index % len(two_ventricles)] if task == "ten_views" \
+            else None
+        sub = subject(seed, index, phenotype=phenotype, scanners=scanners)
         camera = Camera(sub)
         rng = sub.geometry_rng
         for view, label in per_patient:

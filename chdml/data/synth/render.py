@@ -67,7 +67,10 @@ class Layer:
             d = d - np.float32(self.grow)
         if self.bump:
             field, amount = self.bump
-            d = d - np.clip(field(*xyz) - 0.2, 0.0, 1.0) * np.float32(amount)
+            near = d < amount + 3.0  # farther out the bump cannot reach: no texture there
+            d = d.copy()
+            d[near] -= np.clip(field(*[c[near] for c in xyz]) - 0.2, 0.0, 1.0) \
+                * np.float32(amount)
         if self.shell is not None:
             d = np.maximum(d, -d - np.float32(self.shell))
         return d
@@ -149,11 +152,22 @@ def _coverage(distance, pixel):
     return a
 
 
-def _signal(layer, coords):
-    s = layer.signal
-    if callable(s):
-        return s(*coords)
-    return np.float32(s)
+def _paint(target, alpha, signal, coords):
+    """``target += alpha * (signal - target)`` in place; a textured ``signal`` (a
+    function of position) is evaluated only where ``alpha`` > 0, which is often a
+    small part of the block (a thin trabecular band, the lungs)."""
+    if not callable(signal):
+        target += alpha * (np.float32(signal) - target)
+        return
+    inside = alpha > 0
+    count = np.count_nonzero(inside)
+    if count == 0:
+        return
+    if count > 0.6 * alpha.size:
+        target += alpha * (signal(*coords) - target)
+        return
+    a, t = alpha[inside], target[inside]
+    target[inside] = t + a * (signal(*[c[inside] for c in coords]) - t)
 
 
 def render_body(planes: Planes, layers, transform):
@@ -171,7 +185,7 @@ def render_body(planes: Planes, layers, transform):
     canvas = np.zeros((n_slices, rows, cols), np.float32)
     for layer in layers:
         alpha = _coverage(layer.shape.distance(*xyz), planes.pixel)
-        canvas += alpha * (_signal(layer, xyz) - canvas)
+        _paint(canvas, alpha, layer.signal, xyz)
     return canvas, xyz
 
 
@@ -209,7 +223,7 @@ def render_heart(planes: Planes, canvas, layers, heart_sphere):
         xyz = [c[sub] for c in coords]
         alpha = _coverage(layer.distance_from(d, xyz), planes.pixel)
         target = block[sub]
-        target += alpha * (_signal(layer, xyz) - target)
+        _paint(target, alpha, layer.signal, xyz)
         if layer.label is not None:
             keep = 1.0 - alpha
             for channel in range(N_LABEL_CHANNELS):

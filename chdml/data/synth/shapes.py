@@ -35,6 +35,8 @@ class Cup:
     where ``s(t) = (1 - t**power) ** 0.5`` (a blunt, bullet-shaped apex for ``power`` > 2).
     ``flatten`` shortens the radius on the ``+x`` side (by up to that fraction): the
     septum pushed towards the left ventricle by a pressure-loaded right ventricle.
+    ``min_x`` (if set) cuts the shape off at ``x = min_x`` in its own frame: a right
+    ventricle wraps the septum but not the left ventricle's lateral wall.
     """
 
     a: float
@@ -46,6 +48,7 @@ class Cup:
     cy: float = 0.0
     angle: float = 0.0
     flatten: float = 0.0
+    min_x: float | None = None
 
     def bounding_sphere(self):
         r = max(self.a, self.b)
@@ -54,6 +57,7 @@ class Cup:
         return centre, float(np.hypot(r, half)) + 1.0
 
     def distance(self, x, y, z):
+        cut = None if self.min_x is None else np.float32(self.min_x) - x
         x = x - np.float32(self.cx)
         y = y - np.float32(self.cy)
         if self.flatten:
@@ -76,7 +80,8 @@ class Cup:
         gy = y * (2.0 * b2)
         gz = np.float32(self.power) * tp / (t + np.float32(_EPS)) * inv_length
         d = f / (np.sqrt(gx * gx + gy * gy + gz * gz) + np.float32(0.02))
-        return np.maximum(d, np.float32(self.base) - z)
+        d = np.maximum(d, np.float32(self.base) - z)
+        return d if cut is None else np.maximum(d, cut)
 
 
 @dataclasses.dataclass
@@ -283,3 +288,39 @@ class Shell:
     def distance(self, x, y, z):
         d = self.shape.distance(x, y, z)
         return np.maximum(d, -d - np.float32(self.depth))
+
+
+@dataclasses.dataclass
+class Column:
+    """An infinite vertical cylinder (along ``z``): spine, spinal canal, descending aorta."""
+
+    x: float
+    y: float
+    radius: float
+
+    def bounding_sphere(self):
+        return None
+
+    def distance(self, x, y, z):
+        dx, dy = x - np.float32(self.x), y - np.float32(self.y)
+        return np.sqrt(dx * dx + dy * dy) - np.float32(self.radius)
+
+
+class Memo:
+    """``shape`` whose last distance is remembered: several layers built on one shape
+    (the body outline, its fat and muscle, the chest cavity) evaluate it once per set of
+    coordinates."""
+
+    def __init__(self, shape):
+        self.shape = shape
+        self._last = (None, None)
+
+    def bounding_sphere(self):
+        return self.shape.bounding_sphere()
+
+    def distance(self, x, y, z):
+        key, value = self._last
+        if key is None or key[0] is not x or key[1] is not y or key[2] is not z:
+            value = self.shape.distance(x, y, z)
+            self._last = ((x, y, z), value)
+        return value

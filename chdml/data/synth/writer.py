@@ -72,7 +72,7 @@ def _ef(edv, esv):
     return round(1.0 - esv / edv, 3) if edv > 0 else ""
 
 
-def main(out, patients: int = 20, seed: int = 0, overwrite: bool = False) -> Path:
+def main(out, patients: int = 20, seed: int = 0, overwrite: bool = False) -> None:
     """Write ``patients`` synthetic patients made with ``seed`` into the folder ``out``.
 
     The folder appears complete or not at all (built beside ``out`` and renamed). An
@@ -117,4 +117,3 @@ def main(out, patients: int = 20, seed: int = 0, overwrite: bool = False) -> Pat
         raise UserError(f"cannot write {describe_path(out)} ({exc.strerror or exc}); choose "
                         "a folder you can write to, with free space.") from None
     print(f"wrote {len(records)} cases of {patients} synthetic patients to {out}")
-    return out
