@@ -107,11 +107,13 @@ def run_fold(data: Path, structure: str, fold: int, n_folds: int, seed: int, ove
         truth = load_label(folder.label_path(data, r)).array == value
         guess = segment_volume(model, info, image) == value
         variants = {}
-        for flips in (False, True):
-            for post in ("none", "largest_component"):
-                variant = dataclasses.replace(info, test_time_flips=flips, postprocess=post)
-                variants[f"flips={flips},post={post}"] = float(
-                    dice(truth, segment_volume(model, variant, image) == value))
+        for flips in ([], info.test_time_flips):
+            for post, min_voxels in (("none", 0), ("largest_component", 0),
+                                     ("largest_component", info.min_component_voxels)):
+                variant = dataclasses.replace(info, test_time_flips=flips, postprocess=post,
+                                              min_component_voxels=min_voxels)
+                variants[f"flips={'+'.join(flips) or 'none'},post={post},min={min_voxels}"] = \
+                    float(dice(truth, segment_volume(model, variant, image) == value))
         rows.append({"case": r.case, "patient": r.patient, "phase": r.phase,
                      "diagnosis": r.diagnosis, "dice": float(dice(truth, guess)),
                      "variants": variants})
@@ -129,6 +131,8 @@ def _override(settings, key: str, value: str):
         from chdml.augment import NO_AUGMENTATION
         return dataclasses.replace(settings, augment=NO_AUGMENTATION)
     current = getattr(settings, key)
+    if current is None:
+        current = 0 if value.lstrip("-").isdigit() else ""
     if isinstance(current, bool):
         value = value.lower() in ("1", "true", "yes")
     elif isinstance(current, int):
