@@ -6,12 +6,13 @@ same format as the notebook's ``view_set.images``) with a seed the notebook neve
 the hidden labels never reach the kernel. Judged by accuracy (a probability above 0.5
 means short axis), computed in the grader.
 
-Floor: the notebook's reference model (3 blocks, 8 base filters, 32 dense units, 6
-epochs of Adam on the 448 training images) scored 0.988-1.000 on five hidden sets of 160
-images (seeds 9001-9005), over three training runs (the notebook's, and seeds 1 and 2;
-measured with ``bench/bench_workshops.py workshop2 --floors``). The floor is 0.95, a
-margin of about 0.04 below the worst of those 15 scores, for students' runs that stop
-earlier or use other settings. A model that always says "short axis" scores about 0.5.
+Floor: the notebook's reference model (3 blocks, 8 base filters, 32 dense units, 8
+epochs of Adam on the training patients' images of a 960-image set) scored 0.938-0.981 on
+five hidden sets of 160 images (seeds 9001-9005), over three training runs (the
+notebook's, and seeds 1 and 2; measured with ``bench/bench_workshops.py workshop2
+--floors``). The floor is 0.88: about 0.06 below the worst of those 15 scores, i.e. about
+four standard deviations of the sampling noise of 160 images, so a model as good as the
+reference passes, while an untrained one (about 0.5) does not.
 
 Typical mistakes caught: an untrained model or one that always gives the same answer
 (about 0.5); labels inverted (0 for short axis: about 0). Accepted: sigmoid scores
@@ -25,7 +26,7 @@ import numpy as np
 from chdml.grading import compare, producers
 from chdml.grading.spec import Case, Exercise
 
-FLOOR = 0.95
+FLOOR = 0.88
 PUBLIC_SEED = 4242
 _LABELS: dict[str, np.ndarray] = {}
 """Labels of every test set drawn in this process, keyed by a hash of its images."""

@@ -106,7 +106,7 @@ def test_does_every_check_cell_carry_the_points_of_its_cases():
             points[name] = meta["points"]
     assert list(points) == list(workshop().exercises)
     for name, exercise in workshop().exercises.items():
-        assert points[name] == total_points("workshop2", exercise)
+        assert points[name] == total_points(exercise)
 
 
 def test_are_public_cases_independent_of_the_salt():
