@@ -47,7 +47,7 @@ def cases(rng: np.random.Generator) -> list[Case]:
         truth[:2] = [0, 1]
         return truth
 
-    big = unbalanced(200, 0.2)
+    big = unbalanced(180, 0.2)
     tied = unbalanced(60, 0.4)
     tied_scores = np.round(_scores(rng, tied, 0.6), 1)
     tied_scores[tied_scores == 0.5] = 0.6
@@ -56,7 +56,7 @@ def cases(rng: np.random.Generator) -> list[Case]:
     return [
         Case("10 predictions, 4 short-axis images", public=True, points=1,
              inputs={"labels": labels, "scores": scores, "threshold": 0.5}),
-        Case("200 predictions shaped (200, 1) like model.predict returns, 20 % short axis",
+        Case("180 predictions shaped (180, 1) like model.predict returns, 20 % short axis",
              public=False, points=1,
              inputs={"labels": big, "scores": _scores(rng, big, 1.0)[:, None],
                      "threshold": 0.5},

@@ -21,7 +21,8 @@ Typical beginner mistakes the hidden cases catch:
 - the expected shape taken from the first image: a hidden set starts with a wrong-sized
   image (then everything else would be dropped);
 - a crash on images of different sizes (``np.array(images)``), or when masks is None.
-Accepted alternatives: a list, array, set or tuple of indices, in any order.
+Accepted alternatives: a list, array, set or tuple of indices, in any order. (Hidden sets
+use other image sizes than the public ones, so that no hidden array equals a public one.)
 """
 import numpy as np
 
@@ -47,17 +48,18 @@ def cases(rng: np.random.Generator) -> list[Case]:
              points=1,
              inputs=dirty_set(rng, 24, shuffled(
                  ["inf", "constant", "mask_fraction", "mask_shape", "duplicate",
-                  "empty_mask", "dark", "zero_sum", "near_duplicate"], 24, first=3)),
+                  "empty_mask", "dark", "zero_sum", "near_duplicate"], 24, first=3),
+                 shape=(28, 28)),
              hint="Use ~np.isfinite (catches infinity too), check for constant images, and "
                   "look for copies anywhere earlier in the set, keeping the first copy."),
         Case("a set whose first slice has the wrong size", public=False, points=1,
              inputs=dirty_set(rng, 12, {0: "wrong_shape", 5: "duplicate", 9: "duplicate",
-                                        10: "nan"}),
+                                        10: "nan"}, shape=(26, 30)),
              hint="The expected shape is the most common one, not the first image's."),
         Case("a clean set (nothing to drop): empty masks and dark slices are fine",
              public=False, points=1,
              inputs=dirty_set(rng, 12, {2: "empty_mask", 4: "dark", 7: "zero_sum",
-                                        9: "near_duplicate"}),
+                                        9: "near_duplicate"}, shape=(22, 26)),
              hint="An empty mask, a dark image or an image whose values sum to 0 is not "
                   "broken; only every pixel being 0 makes an empty image."),
     ]

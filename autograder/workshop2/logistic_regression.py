@@ -33,9 +33,11 @@ NOTEBOOK_SEEDS = {"easy": 1, "hard": 2}
 """Seeds of the notebook's ``easy_x, easy_y`` and ``hard_x, hard_y`` (200 points each)."""
 
 
-def _points(rng_or_seed, **setting) -> dict:
+def _points(rng_or_seed, n=240, **setting) -> dict:
+    """The notebook's 200 points (a seed) or 240 new ones (hidden: another length, so no
+    hidden array can look like a public one in a message)."""
     seed = rng_or_seed if isinstance(rng_or_seed, int) else int(rng_or_seed.integers(2**31))
-    x, y = one_feature_classes(200, seed=seed, **setting)
+    x, y = one_feature_classes(n, seed=seed, **setting)
     return {"x": x, "y": y}
 
 
@@ -44,9 +46,9 @@ def cases(rng: np.random.Generator) -> list[Case]:
     gap = float(rng.uniform(1.2, 2.2))
     return [
         Case("the easy measurement of the notebook (easy_x, easy_y)", public=True, points=1,
-             inputs=_points(NOTEBOOK_SEEDS["easy"], **EASY)),
+             inputs=_points(NOTEBOOK_SEEDS["easy"], n=200, **EASY)),
         Case("the hard measurement of the notebook (hard_x, hard_y)", public=True, points=1,
-             inputs=_points(NOTEBOOK_SEEDS["hard"], **HARD)),
+             inputs=_points(NOTEBOOK_SEEDS["hard"], n=200, **HARD)),
         Case("new points whose boundary is not at 0", public=False, points=1,
              inputs=_points(rng, centres=(centre - gap / 2, centre + gap / 2),
                             spread=float(rng.uniform(0.5, 0.8))),
