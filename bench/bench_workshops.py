@@ -68,7 +68,7 @@ def _cell(notebook_path: Path, cell_id: str) -> str:
 def workshop2(floors: bool = False) -> None:
     """Workshop 2: the notebook, its check latencies, a full grading and (opt.) floors."""
     from chdml.grading.spec import load_workshop
-    from tests.workshops.workshop2_kernel import grade_notebook
+    from notebook_kernel import grade_notebook
 
     names = [name for name in load_workshop(ROOT / "autograder" / "workshop2").exercises
              if name not in TRAINING_EXERCISES["workshop2"]]

@@ -1,10 +1,11 @@
-"""Grade a workshop notebook end to end in a real Jupyter kernel, the way the grader does.
+"""Run a workshop notebook in a plain Jupyter kernel, timing every cell, then grade it there.
 
-Until ``chdml grade`` (the grading helper's engine) lands, this helper plays its part for
-the tests and the benchmark: it runs the notebook's cells in a fresh kernel (optionally
-with its solution regions cleared by nbgrader's ``ClearSolutions``, as in ``release/``),
-then, in the same kernel, lets each exercise's producer compute the student's values on
-every case's inputs (public and hidden), and judges them here, outside the kernel.
+For ``bench/bench_workshops.py``: unlike the grading engine's sandboxed kernels (which
+silence ``grader.check``), this runs the real self-checks (strict), records each cell's
+wall time, lets the benchmark run extra code in the same kernel (warm check latency,
+accuracy floors), and finally lets each exercise's producer compute the student's values
+on every case (public and hidden) in that kernel, judged here, outside it. Optionally the
+solution regions are cleared first, as nbgrader does for ``release/``.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from chdml.grading import wire
 from chdml.grading.publish import write_selfcheck
 from chdml.grading.spec import draw_cases, load_workshop
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 PRODUCE = """
 import json as _json
