@@ -9,7 +9,7 @@ means short axis), computed in the grader.
 Floor: the notebook's reference model (3 blocks, 8 base filters, 32 dense units, 8
 epochs of Adam on the training patients' images of a 960-image set) scored 0.938-0.981 on
 five hidden sets of 160 images (seeds 9001-9005), over three training runs (the
-notebook's, and seeds 1 and 2; measured with ``bench/bench_workshops.py workshop2
+notebook's, and seeds 1 and 2; measured with ``bench/bench_workshop2.py
 --floors``). The floor is 0.88: about 0.06 below the worst of those 15 scores, i.e. about
 four standard deviations of the sampling noise of 160 images, so a model as good as the
 reference passes, while an untrained one (about 0.5) does not.
