@@ -725,3 +725,346 @@ def dice_per_structure_at_least(**floors: tuple[int, float]) -> DicePerStructure
     return DicePerStructureAtLeast(structures=names,
                                    labels=tuple(int(floors[name][0]) for name in names),
                                    floors=tuple(float(floors[name][1]) for name in names))
+
+
+# =======================================================================================
+# Workshop 2 additions (owner: w2): NIfTI volumes, de-identified DICOM, patient splits.
+# Kept here, at the end, so the grading helper can merge them.
+# =======================================================================================
+def _mm(values: Any) -> str:
+    return " x ".join(f"{float(v):.4g}" for v in np.asarray(values, dtype=float).ravel()) + " mm"
+
+
+def _dtype_matches(dtype: np.dtype, wanted: str | None) -> bool:
+    """``wanted`` is an exact dtype name (``"uint8"``), ``"float"``, ``"integer"`` or None."""
+    if wanted is None:
+        return True
+    if wanted == "float":
+        return dtype.kind == "f"
+    if wanted == "integer":
+        return dtype.kind in "iu"
+    return dtype == np.dtype(wanted)
+
+
+def _dtype_words(wanted: str | None) -> str:
+    return {"float": "floating-point", "integer": "whole-number (integer)",
+            None: ""}.get(wanted, str(wanted))
+
+
+def read_nifti_record(record: dict) -> dict:
+    """Parse a NIfTI file record ``{"name", "bytes"}`` (``.nii`` or ``.nii.gz`` bytes).
+
+    Returns ``{"array", "dtype", "spacing", "affine", "raw"}``: the voxel values as stored
+    (with the header's scaling applied, in the file's own axis order), the on-disk data
+    type, the voxel size (first three header zooms), the affine and the uncompressed
+    bytes (for searching text). Raises ``ValueError`` if the bytes are not NIfTI.
+    """
+    import gzip
+
+    import nibabel as nib
+
+    content = np.asarray(record["bytes"], dtype=np.uint8).tobytes()
+    if content[:2] == b"\x1f\x8b":
+        try:
+            content = gzip.decompress(content)
+        except (OSError, EOFError) as exc:
+            raise ValueError(f"a damaged .gz file ({exc})") from None
+    try:
+        image = nib.Nifti1Image.from_bytes(content)
+    except Exception as exc:  # noqa: BLE001 - nibabel raises many kinds on bad bytes
+        try:
+            image = nib.Nifti2Image.from_bytes(content)
+        except Exception:  # noqa: BLE001
+            raise ValueError(f"not a NIfTI file ({type(exc).__name__}: {exc})") from None
+    array = np.asanyarray(image.dataobj)
+    zooms = tuple(float(z) for z in image.header.get_zooms()[:3])
+    return {"array": array, "dtype": np.dtype(image.header.get_data_dtype()),
+            "spacing": zooms, "affine": np.asarray(image.affine, dtype=float), "raw": content}
+
+
+def _volume_from(got: Any) -> dict:
+    """The student's volume as ``{"array", "dtype", "spacing", "affine", "raw"}``.
+
+    ``got`` is a NIfTI file record, a dict with ``array``/``spacing``/``affine`` keys, or
+    a sequence ``(array, spacing[, affine])``. Raises ``ValueError`` with words if not.
+    """
+    if isinstance(got, dict) and "bytes" in got:
+        return read_nifti_record(got)
+    if isinstance(got, dict):
+        parts = [got.get(key) for key in ("array", "spacing", "affine")]
+        if parts[0] is None:
+            raise ValueError("a dict without an 'array' key")
+    elif isinstance(got, (list, tuple)) and len(got) in (2, 3):
+        parts = list(got) + [None] * (3 - len(got))
+    else:
+        raise ValueError("not (array, spacing, affine)")
+    array = _as_array(parts[0])
+    if array is None or array.dtype.kind not in "biuf":
+        raise ValueError("the array part is not an array of numbers")
+    spacing = _as_array(parts[1]) if parts[1] is not None else None
+    affine = _as_array(parts[2]) if parts[2] is not None else None
+    return {"array": array, "dtype": array.dtype, "spacing": spacing, "affine": affine,
+            "raw": None}
+
+
+@dataclass(frozen=True)
+class VolumeMatch(Comparator):
+    """A volume (a NIfTI file the student wrote, or what the student's reader returned)
+    equals the expected one: values, data type, voxel spacing, affine, no forbidden text.
+
+    ``expected`` is a dict: ``array`` (values, in the file's own axis order), ``dtype``
+    (an exact name such as ``"uint8"``, or ``"float"`` / ``"integer"`` for any type of
+    that kind, or None), ``spacing`` (mm), ``affine`` (4x4, or None to skip) and, for
+    files, ``forbidden``: strings (patient names, IDs, dates) that must not appear
+    anywhere in the uncompressed file, case-insensitive.
+
+    ``got`` is a NIfTI file record (see :func:`chdml.grading.producers.file_record`), a
+    dict with ``array``/``spacing``/``affine`` keys, or ``(array, spacing, affine)``.
+    Values are compared within ``atol``/``rtol``, geometry within ``geometry_atol`` mm.
+    """
+
+    kind: ClassVar[str] = "volume"
+    atol: float = 1e-4
+    rtol: float = 1e-5
+    geometry_atol: float = 1e-3
+
+    def __call__(self, got: Any, expected: Any, inputs: dict) -> Verdict:
+        want_array = np.asarray(expected["array"])
+        wanted_dtype = expected.get("dtype")
+        words = f"a volume of shape {want_array.shape}"
+        if wanted_dtype:
+            words += f" ({_dtype_words(wanted_dtype)} values)"
+        if expected.get("spacing") is not None:
+            words += f", spacing {_mm(expected['spacing'])}"
+        if expected.get("affine") is not None:
+            words += ", the original affine"
+        if expected.get("forbidden"):
+            words += ", no patient identifiers in the file"
+        if (verdict := _failed_value(got, words)) is not None:
+            return verdict
+        try:
+            volume = _volume_from(got)
+        except ValueError as exc:
+            return Verdict(False, words, f"{describe(got, 200)} ({exc})")
+        array = volume["array"]
+        got_words = f"a volume of shape {array.shape} ({volume['dtype']} values)"
+        if volume["spacing"] is not None:
+            got_words += f", spacing {_mm(volume['spacing'])}"
+        problems = []
+        if array.shape != want_array.shape:
+            problems.append(f"shape {array.shape} instead of {want_array.shape}")
+        else:
+            close = np.isclose(array.astype(np.float64), want_array.astype(np.float64),
+                               atol=self.atol, rtol=self.rtol, equal_nan=True)
+            if not close.all():
+                where = tuple(int(i) for i in np.argwhere(~close)[0])
+                problems.append(f"{int((~close).sum())} of {close.size} values differ, e.g. "
+                                f"at {where}: {float(array[where]):.6g} instead of "
+                                f"{float(want_array[where]):.6g}")
+        if not _dtype_matches(np.dtype(volume["dtype"]), wanted_dtype):
+            problems.append(f"data type {volume['dtype']} instead of "
+                            f"{_dtype_words(wanted_dtype)}")
+        for key, label in (("spacing", "spacing"), ("affine", "affine")):
+            want = expected.get(key)
+            if want is None:
+                continue
+            have = volume[key]
+            want = np.asarray(want, dtype=float)
+            if have is None or np.asarray(have).shape != want.shape:
+                problems.append(f"no {label} of shape {want.shape}"
+                                + ("" if have is None else f" (got shape {np.asarray(have).shape})"))
+            elif not np.allclose(np.asarray(have, dtype=float), want, atol=self.geometry_atol):
+                shown = _mm(have) if key == "spacing" else np.array2string(
+                    np.asarray(have, dtype=float), precision=3, suppress_small=True)
+                problems.append(f"{label} {shown} instead of "
+                                + (_mm(want) if key == "spacing" else np.array2string(
+                                    want, precision=3, suppress_small=True)))
+        raw = volume["raw"]
+        if raw is not None:
+            lowered = raw.lower()
+            found = [text for text in expected.get("forbidden") or []
+                     if text and str(text).lower().encode("utf-8", "ignore") in lowered]
+            if found:
+                problems.append("the file still contains patient identifiers: "
+                                + ", ".join(repr(text) for text in found))
+        if problems:
+            return Verdict(False, words, f"{got_words} ({'; '.join(problems)})")
+        return Verdict(True, words, got_words)
+
+
+def volume(atol: float = 1e-4, rtol: float = 1e-5, geometry_atol: float = 1e-3) -> VolumeMatch:
+    """A volume or NIfTI file equals the expected one (see :class:`VolumeMatch`)."""
+    return VolumeMatch(atol=atol, rtol=rtol, geometry_atol=geometry_atol)
+
+
+@dataclass(frozen=True)
+class DicomDeidentified(Comparator):
+    """A DICOM file (bytes) has no identifying element left and keeps what is needed.
+
+    Identifying elements are found by :func:`chdml.data.dicom.find_identifying` (names,
+    IDs, birth date, dates, times, person names, institutions, device serials, private
+    tags; also inside sequences). ``expected`` is ``{"kept": {keyword: value as text},
+    "pixel_sha256": hex digest of PixelData}``: the elements that must survive unchanged
+    (geometry, modality, pixel data), so deleting everything does not pass.
+    """
+
+    kind: ClassVar[str] = "dicom_deidentified"
+
+    def __call__(self, got: Any, expected: Any, inputs: dict) -> Verdict:
+        import hashlib
+        import io
+
+        import pydicom
+
+        from chdml.data.dicom import find_identifying
+
+        kept = dict(expected.get("kept") or {})
+        words = ("a DICOM dataset without identifying elements that still has "
+                 + ", ".join(sorted(kept) + ["PixelData"]))
+        if (verdict := _failed_value(got, words)) is not None:
+            return verdict
+        if not (isinstance(got, dict) and "bytes" in got):
+            return Verdict(False, words, describe(got, 200) + " (not a DICOM dataset)")
+        try:
+            dataset = pydicom.dcmread(io.BytesIO(np.asarray(got["bytes"], np.uint8).tobytes()),
+                                      force=True)
+            left = find_identifying(dataset)
+        except Exception as exc:  # noqa: BLE001 - unreadable DICOM is just a failure
+            return Verdict(False, words, f"a file that is not readable DICOM ({exc})")
+        problems = []
+        if left:
+            problems.append("identifying elements left: " + ", ".join(dict.fromkeys(left)))
+        missing = [key for key in sorted(kept) if key not in dataset]
+        changed = [key for key in sorted(kept)
+                   if key in dataset and str(dataset.data_element(key).value) != kept[key]]
+        if missing:
+            problems.append("removed elements that are needed: " + ", ".join(missing))
+        if changed:
+            problems.append("changed elements that must stay: " + ", ".join(changed))
+        pixels = dataset.get("PixelData")
+        if pixels is None:
+            problems.append("the pixel data is gone")
+        elif hashlib.sha256(bytes(pixels)).hexdigest() != expected.get("pixel_sha256"):
+            problems.append("the pixel data changed")
+        got_words = f"a DICOM dataset with {len(dataset)} elements"
+        if problems:
+            return Verdict(False, words, f"{got_words} ({'; '.join(problems)})")
+        return Verdict(True, words, got_words + ", none identifying")
+
+
+def dicom_deidentified() -> DicomDeidentified:
+    """A de-identified DICOM dataset that keeps what is needed (see :class:`DicomDeidentified`)."""
+    return DicomDeidentified()
+
+
+SPLIT_NAMES = ("train", "validation", "test")
+
+
+def _split_indices(got: Any, n_items: int) -> list[np.ndarray]:
+    """Three integer index arrays from a 3-sequence or a train/validation/test dict."""
+    if isinstance(got, dict):
+        if set(got) != set(SPLIT_NAMES):
+            raise ValueError(f"a dict with keys {sorted(map(str, got))} instead of "
+                             "'train', 'validation', 'test'")
+        parts = [got[name] for name in SPLIT_NAMES]
+    elif isinstance(got, (list, tuple)) and len(got) == 3:
+        parts = list(got)
+    else:
+        raise ValueError("not three sets of indices (train, validation, test)")
+    indices = []
+    for name, part in zip(SPLIT_NAMES, parts):
+        array = _as_array(part)
+        if array is None or (array.size and array.dtype.kind not in "iu"):
+            if array is not None and array.dtype.kind == "b" and array.size == n_items:
+                array = np.flatnonzero(array)
+            else:
+                raise ValueError(f"the {name} set is not a list of item indices (whole "
+                                 "numbers)")
+        indices.append(array.astype(np.int64).ravel())
+    return indices
+
+
+@dataclass(frozen=True)
+class PatientSplitCheck(Comparator):
+    """A train/validation/test split of items (slices, images) is by patient and stratified.
+
+    ``inputs`` holds ``patients`` (one id per item), ``labels`` (one class per item) and
+    ``fractions`` (train, validation, test). ``got`` is three arrays of item indices
+    (or a dict with keys train/validation/test; boolean masks are accepted too). It passes
+    when every item is in exactly one set; no patient has items in two sets; each set holds
+    its fraction of the *patients* within ``fraction_tolerance`` (plus one patient per
+    class, for rounding); and in every set each class's share of patients (a patient's
+    class is its most frequent label) is within ``balance_tolerance`` (plus one patient) of
+    its share among all patients. ``expected`` is the reference split's patient counts per
+    set, shown as an example.
+    """
+
+    kind: ClassVar[str] = "patient_split"
+    fraction_tolerance: float = 0.03
+    balance_tolerance: float = 0.03
+
+    def __call__(self, got: Any, expected: Any, inputs: dict) -> Verdict:
+        patients = np.asarray(inputs["patients"]).astype(str)
+        labels = np.asarray(inputs["labels"]).astype(str)
+        fractions = [float(f) for f in inputs["fractions"]]
+        n_items = patients.size
+        counts = expected.get("patients_per_set") if isinstance(expected, dict) else None
+        words = (f"a split of the {len(set(patients.tolist()))} patients by patient, about "
+                 + "/".join(f"{f:.0%}" for f in fractions) + " of them per set, each class "
+                 "spread evenly" + (f" (e.g. {'/'.join(map(str, counts))} patients)"
+                                    if counts else ""))
+        if (verdict := _failed_value(got, words)) is not None:
+            return verdict
+        try:
+            sets = _split_indices(got, n_items)
+        except ValueError as exc:
+            return Verdict(False, words, f"{describe(got, 200)} ({exc})")
+        problems = []
+        flat = np.concatenate(sets) if sets else np.zeros(0, dtype=np.int64)
+        if flat.size and (flat.min() < 0 or flat.max() >= n_items):
+            return Verdict(False, words, f"indices outside 0..{n_items - 1}")
+        times = np.bincount(flat, minlength=n_items)
+        if (times > 1).any():
+            problems.append(f"{int((times > 1).sum())} item(s) in more than one set")
+        if (times == 0).any():
+            problems.append(f"{int((times == 0).sum())} item(s) in no set")
+        members = [set(patients[index].tolist()) for index in sets]
+        leaked = sorted(set.union(*[a & b for i, a in enumerate(members)
+                                    for b in members[i + 1:]] or [set()]))
+        if leaked:
+            problems.append(f"{len(leaked)} patient(s) in two sets, e.g. {leaked[0]} "
+                            "(split the patients, not the images)")
+        patient_class = {}
+        for patient in sorted(set(patients.tolist())):
+            values, votes = np.unique(labels[patients == patient], return_counts=True)
+            patient_class[patient] = values[np.argmax(votes)]
+        n_patients = len(patient_class)
+        classes = sorted(set(patient_class.values()))
+        overall = {c: sum(v == c for v in patient_class.values()) / n_patients for c in classes}
+        got_counts = [len(m) for m in members]
+        if not problems:
+            for name, fraction, group in zip(SPLIT_NAMES, fractions, members):
+                share = len(group) / n_patients
+                slack = self.fraction_tolerance + len(classes) / n_patients
+                if abs(share - fraction) > slack:
+                    problems.append(f"the {name} set has {share:.0%} of the patients instead "
+                                    f"of {fraction:.0%}")
+                if not group:
+                    continue
+                for label in classes:
+                    in_set = sum(patient_class[p] == label for p in group) / len(group)
+                    if abs(in_set - overall[label]) > self.balance_tolerance + 1 / len(group):
+                        problems.append(f"class {label} is {in_set:.0%} of the {name} "
+                                        f"patients but {overall[label]:.0%} of all patients "
+                                        "(stratify by class)")
+        got_words = "sets of " + "/".join(map(str, got_counts)) + " patients"
+        if problems:
+            return Verdict(False, words, f"{got_words} ({'; '.join(problems)})")
+        return Verdict(True, words, got_words)
+
+
+def patient_split(fraction_tolerance: float = 0.03, balance_tolerance: float = 0.03
+                  ) -> PatientSplitCheck:
+    """A split by patient, stratified by class (see :class:`PatientSplitCheck`)."""
+    return PatientSplitCheck(fraction_tolerance=float(fraction_tolerance),
+                             balance_tolerance=float(balance_tolerance))

@@ -496,3 +496,172 @@ def describe_unet(builder: str, *args: str) -> DescribeUnet:
         ...                         "base_filters")
     """
     return DescribeUnet(builder=builder, args=tuple(args))
+
+
+# =======================================================================================
+# Workshop 2 additions (owner: w2): a dict picked from a result, files in the working
+# directory, a DICOM dataset. Kept here, at the end, so the grading helper can merge them.
+# =======================================================================================
+@dataclass(frozen=True)
+class CallSelect(Producer):
+    """Call the student's function and keep only the named entries of the dict it returns.
+
+    For functions that return a dict with more than what is checked (e.g. the trained
+    model next to the numbers): ``{"model": ..., "boundary": 0.3, "accuracy": 0.9}`` with
+    ``keys=("boundary", "accuracy")`` gives ``{"boundary": 0.3, "accuracy": 0.9}``.
+    """
+
+    kind: ClassVar[str] = "call_select"
+    function: str = ""
+    args: tuple = ()
+    keys: tuple = ()
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        result = Call(function=self.function, args=self.args).produce(namespace, inputs)
+        if not isinstance(result, dict):
+            wanted = ", ".join(repr(key) for key in self.keys)
+            raise TypeError(f"`{self.function}` should return a dict with the keys {wanted}, "
+                            f"but it returned a {type(result).__name__}")
+        missing = [key for key in self.keys if key not in result]
+        if missing:
+            raise KeyError(f"the dict returned by `{self.function}` has no key "
+                           f"{', '.join(repr(key) for key in missing)}")
+        return {key: result[key] for key in self.keys}
+
+
+def call_select(function: str, *args: str, keys: tuple[str, ...]) -> CallSelect:
+    """Call ``function(inputs[a], ...)`` and keep the entries ``keys`` of its dict result.
+
+    Example:
+        >>> producers.call_select("fit_sigmoid_unit", "x", "y", keys=("boundary", "accuracy"))
+    """
+    return CallSelect(function=function, args=tuple(args), keys=tuple(keys))
+
+
+def _case_folder() -> str:
+    """A fresh, empty folder for one case's files, inside the current working directory."""
+    import os
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="chdml-case-", dir=os.getcwd())
+
+
+def file_record(path: str, name: str) -> dict:
+    """``{"name": name, "bytes": uint8 array}``: a file's content, as data the grader reads."""
+    with open(path, "rb") as handle:
+        content = handle.read()
+    return {"name": name, "bytes": np.frombuffer(content, dtype=np.uint8).copy()}
+
+
+@dataclass(frozen=True)
+class WithFiles(Producer):
+    """Write the case's files into a fresh folder, call the student's function on paths.
+
+    ``inputs[files]`` is a dict ``{relative name: uint8 array of the file's bytes}``
+    (names may contain folders: ``"dicom/IM00001.dcm"``). The folder is created inside the
+    kernel's working directory and removed afterwards. Each entry of ``args`` says what
+    to pass, in order:
+
+    - ``"file:NAME"``: the path (a ``str``) of the written file ``NAME``;
+    - ``"folder:NAME"``: the path of the written folder ``NAME``;
+    - ``"out:NAME"``: a path ``NAME`` in the case folder where the function should write;
+    - any other name: ``inputs[name]`` itself.
+
+    ``result`` is ``"return"`` (the function's return value) or ``"out:NAME"`` (the
+    bytes of the file the function wrote there, as :func:`file_record`).
+    """
+
+    kind: ClassVar[str] = "with_files"
+    function: str = ""
+    args: tuple = ()
+    result: str = "return"
+    files: str = "files"
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        import os
+        import shutil
+
+        function = lookup(namespace, self.function)
+        if not callable(function):
+            raise TypeError(f"`{self.function}` should be a function but is a "
+                            f"{type(function).__name__}")
+        folder = _case_folder()
+        try:
+            for name, content in dict(inputs.get(self.files) or {}).items():
+                path = os.path.join(folder, *str(name).split("/"))
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "wb") as handle:
+                    handle.write(np.asarray(content, dtype=np.uint8).tobytes())
+            arguments = []
+            for spec in self.args:
+                prefix, _, name = spec.partition(":")
+                if prefix in ("file", "folder", "out") and name:
+                    arguments.append(os.path.join(folder, *name.split("/")))
+                else:
+                    arguments.append(inputs[spec])
+            returned = function(*arguments)
+            if self.result == "return":
+                return returned
+            name = self.result.partition(":")[2]
+            path = os.path.join(folder, *name.split("/"))
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"`{self.function}` did not write the file "
+                                        f"'{name}' it was given as output path")
+            return file_record(path, name)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def with_files(function: str, *args: str, result: str = "return",
+               files: str = "files") -> WithFiles:
+    """Call ``function`` on files written from the case's inputs (see :class:`WithFiles`).
+
+    Example:
+        >>> producers.with_files("save_mask", "mask", "file:image.nii.gz",
+        ...                      "out:mask.nii.gz", result="out:mask.nii.gz")
+    """
+    return WithFiles(function=function, args=tuple(args), result=result, files=files)
+
+
+@dataclass(frozen=True)
+class DicomDataset(Producer):
+    """Call the student's function on a pydicom ``Dataset`` read from ``inputs[data]``.
+
+    ``inputs[data]`` holds the bytes of one DICOM file (uint8 array). The function's
+    result (or, if it returns ``None``, the dataset it changed in place) is written back
+    as DICOM and returned as :func:`file_record` bytes, so the grader reads it itself.
+    """
+
+    kind: ClassVar[str] = "dicom_dataset"
+    function: str = ""
+    data: str = "dicom"
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        import io
+
+        import pydicom
+
+        function = lookup(namespace, self.function)
+        if not callable(function):
+            raise TypeError(f"`{self.function}` should be a function but is a "
+                            f"{type(function).__name__}")
+        dataset = pydicom.dcmread(io.BytesIO(np.asarray(inputs[self.data], np.uint8).tobytes()))
+        returned = function(dataset)
+        if returned is None:
+            returned = dataset
+        if not isinstance(returned, pydicom.Dataset):
+            raise TypeError(f"`{self.function}` should return a pydicom Dataset but returned "
+                            f"a {type(returned).__name__}")
+        buffer = io.BytesIO()
+        try:
+            pydicom.dcmwrite(buffer, returned)
+        except ValueError:  # a new Dataset without file meta: say how to encode it
+            buffer = io.BytesIO()
+            pydicom.dcmwrite(buffer, returned, implicit_vr=False, little_endian=True)
+        return {"name": "result.dcm",
+                "bytes": np.frombuffer(buffer.getvalue(), dtype=np.uint8).copy()}
+
+
+def dicom_dataset(function: str, data: str = "dicom") -> DicomDataset:
+    """Call ``function(dataset)`` on the DICOM file in ``inputs[data]``; return its bytes."""
+    return DicomDataset(function=function, data=data)

@@ -5,6 +5,11 @@ One module per topic, owned by the workshop that teaches it:
 - :mod:`chdml.teaching.basics` (workshop 1): ``conv2d``, the NumPy losses
   (``mean_squared_error``, ``binary_crossentropy``, ``categorical_crossentropy``),
   ``iterate_batches`` and ``steps_per_epoch``.
+- :mod:`chdml.teaching.logistic` (workshop 2): one-measurement classes and the
+  maximum-likelihood sigmoid unit (``logistic_result``).
+- :mod:`chdml.teaching.storing` (workshop 2): NIfTI and DICOM files as bytes for the
+  storing checks, and their reference readings.
+- :mod:`chdml.teaching.cleaning` (workshop 2): dirty sets of slices (``inject_problems``).
 - :mod:`chdml.teaching.segmentation` (workshop 4): structure names, the per-structure Dice
   reference and a helper that rebuilds one patient's short-axis stack.
 
