@@ -2,7 +2,9 @@
 
 Array layout used everywhere in chdml: a volume is ``(rows, columns, slices)``, i.e.
 NIfTI axes ``(i, j, k)``; a 2-D slice is ``volume[:, :, k]`` and is shown with
-``plt.imshow(slice_)`` as it is. For a short-axis stack ``k`` runs from base to apex.
+``plt.imshow(slice_)`` as it is. In chdml's synthetic short-axis stacks ``k`` runs from base
+to apex; converted real data keep the order of their source (the pediatric CHD set's order
+differs between patients), so do not rely on it without checking.
 Single images (a long-axis view) are stored as ``(rows, columns, 1)``.
 
 Images are float32, label maps uint8 (read through ``dataobj`` so that no scaling turns
