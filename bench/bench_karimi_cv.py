@@ -81,8 +81,7 @@ def run_fold(data: Path, structure: str, fold: int, n_folds: int, seed: int, ove
              work: Path) -> dict:
     from chdml import train
     from chdml.data import folder
-    from chdml.data.nifti import load_image, load_label
-    from chdml.inference import load_model_file, segment_volume
+    from chdml.inference import read_model_info
 
     records = [r for r in folder.read_cases(data) if r.split == "train"]
     fold_of = assign_folds(records, n_folds, seed)
@@ -97,32 +96,61 @@ def run_fold(data: Path, structure: str, fold: int, n_folds: int, seed: int, ove
     t0, cpu0 = time.time(), _cpu_seconds()
     train.train_segmentation(fold_dir, model_path, seed=seed, settings=settings, verbose=True)
     seconds, cpu_seconds = time.time() - t0, _cpu_seconds() - cpu0
-    model, info = load_model_file(model_path)
-    value = [v for v in info.label_values if v != 0][0]
-    rows = []
-    for r in records:
-        if r.patient not in test_patients:
-            continue
-        volume = load_image(folder.image_path(data, r))
-        image = volume.array
-        truth = load_label(folder.label_path(data, r)).array == value
-        guess = segment_volume(model, info, image, volume.spacing) == value
-        variants = {}
-        for flips in ([], info.test_time_flips):
-            for post, min_ml in (("none", 0.0), ("largest_component", 0.0),
-                                 ("largest_component", info.min_structure_ml)):
-                variant = dataclasses.replace(info, test_time_flips=flips, postprocess=post,
-                                              min_structure_ml=min_ml)
-                guess_variant = segment_volume(model, variant, image, volume.spacing)
-                variants[f"flips={'+'.join(flips) or 'none'},post={post},min_ml={min_ml}"] = \
-                    float(dice(truth, guess_variant == value))
-        rows.append({"case": r.case, "patient": r.patient, "phase": r.phase,
-                     "diagnosis": r.diagnosis, "dice": float(dice(truth, guess)),
-                     "variants": variants})
+    rows = score_fold(data, model_path, test_patients)
+    info = read_model_info(model_path)
     return {"structure": structure, "fold": fold, "seconds": round(seconds, 1),
             "cpu_seconds": round(cpu_seconds, 1),
             "epochs_run": info.training["epochs_run"], "best_epoch": info.training["best_epoch"],
             "overrides": overrides, "cases": rows, "load": os.getloadavg()[0]}
+
+
+def score_fold(data: Path, model_path: Path, test_patients: set[str]) -> list[dict]:
+    """Per-case 3-D Dice of the held-out patients, as ``chdml predict`` segments them,
+    plus the same without test-time flips / post-processing (``variants``)."""
+    from chdml.data import folder
+    from chdml.data.nifti import load_image, load_label
+    from chdml.inference import load_model_file, segment_volume
+
+    model, info = load_model_file(model_path)
+    value = [v for v in info.label_values if v != 0][0]
+    rows = []
+    for r in folder.read_cases(data):
+        if r.split != "train" or r.patient not in test_patients:
+            continue
+        volume = load_image(folder.image_path(data, r))
+        truth = load_label(folder.label_path(data, r)).array == value
+        guess = segment_volume(model, info, volume.array, volume.spacing) == value
+        variants = {}
+        for flips in ([], info.test_time_flips):
+            for post in ("none", "largest_component"):
+                variant = dataclasses.replace(info, test_time_flips=flips, postprocess=post)
+                guess_variant = segment_volume(model, variant, volume.array, volume.spacing)
+                variants[f"flips={'+'.join(flips) or 'none'},post={post}"] = \
+                    float(dice(truth, guess_variant == value))
+        rows.append({"case": r.case, "patient": r.patient, "phase": r.phase,
+                     "diagnosis": r.diagnosis, "dice": float(dice(truth, guess)),
+                     "variants": variants})
+    return rows
+
+
+def rescore(log: Path, data_folders, keep: Path, n_folds: int, seed: int) -> list[dict]:
+    """Score the kept fold models again (after a change of post-processing), keeping the
+    training times of ``log``; no training."""
+    from chdml.data import folder
+
+    results = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    by_structure = {}
+    for data in map(Path, data_folders):
+        labels = json.loads((data / "dataset.json").read_text())["labels"]
+        by_structure[[k for k in labels if k != "background"][0]] = data
+    for result in results:
+        data = by_structure[result["structure"]]
+        records = [r for r in folder.read_cases(data) if r.split == "train"]
+        fold_of = assign_folds(records, n_folds, seed)
+        test_patients = {p for p, f in fold_of.items() if f == result["fold"]}
+        model_path = keep / f"{result['structure']}_fold{result['fold']}.keras"
+        result["cases"] = score_fold(data, model_path, test_patients)
+    return results
 
 
 def _cpu_seconds() -> float:
@@ -197,6 +225,9 @@ def main(argv=None) -> int:
                         help="override a SegmentationSettings field (experiments)")
     parser.add_argument("--log", default=str(REPO / "bench" / "output" / "karimi_cv.jsonl"))
     parser.add_argument("--keep", default=None, help="folder to keep the fold models in")
+    parser.add_argument("--rescore", action="store_true",
+                        help="no training: score the models kept in --keep again and "
+                             "rewrite --log (after a change of post-processing)")
     parser.add_argument("--write-results", action="store_true",
                         help="write the table into bench/RESULTS.md")
     args = parser.parse_args(argv)
@@ -208,6 +239,13 @@ def main(argv=None) -> int:
     if log.exists():
         done = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
         done = [r for r in done if r["overrides"] == overrides]
+    if args.rescore:
+        if not args.keep:
+            parser.error("--rescore needs --keep (the folder with the fold models)")
+        done = rescore(log, args.data, Path(args.keep), args.folds, args.seed)
+        log.write_text("".join(json.dumps(r) + "\n" for r in done))
+        print(summarise(done))
+        return 0
     folds = args.only if args.only is not None else list(range(args.folds))
     with tempfile.TemporaryDirectory(prefix="chdml_cv_") as tmp:
         for data in map(Path, args.data):

@@ -1,9 +1,10 @@
 """Training throughput: chdml's tf.data pipeline vs a plain ``model.fit`` on NumPy arrays.
 
-Same model (the default segmentation U-Net: 128x128 input, depth 4, 16 base filters,
-batch norm, 2 classes), same batch size (16), same loss (Dice + cross-entropy), same
+Same model architecture (the default segmentation U-Net: 128x128 input, depth 4, 16 base filters,
+batch norm, 2 classes), same batch size (8, the default), same loss (Dice + cross-entropy), same
 number of slices (512, about one pediatric CHD structure). Measured in slices per
-second over whole epochs after one warm-up epoch:
+second over whole epochs after one warm-up epoch, the setups interleaved so that a
+change of machine load hits all of them:
 
 - ``plain fit, NumPy, float32``: ``model.fit(images, masks, batch_size=16)``, no
   augmentation (what a beginner writes);
@@ -11,15 +12,18 @@ second over whole epochs after one warm-up epoch:
   batch, prefetch) with the model in float32;
 - ``tf.data, no augmentation, float32``: the pipeline alone;
 - ``tf.data + mixed bfloat16`` (the default of ``chdml train`` on CPUs with AVX512-BF16
-  or AMX, and on GPUs): the pipeline with augmentation and bfloat16 compute.
+  or AMX, and on GPUs): the pipeline with augmentation and bfloat16 compute;
+- ``chdml default``: the same, training on random 96x96 patches of the 128x128 slices
+  as ``chdml train segmentation`` does (a slice then costs about 56 % of a full one).
 
-Run: ``python bench/bench_train_speed.py [--slices 512] [--epochs 2] [--write-results]``.
+Run: ``python bench/bench_train_speed.py [--slices 512] [--rounds 3] [--write-results]``.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import statistics
 import time
 from pathlib import Path
 
@@ -29,20 +33,29 @@ sys.path.insert(0, str(REPO / "bench"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def measure(name, make_model, fit, n_slices, epochs):
-    model = make_model()
-    fit(model, 1)                       # warm-up: tracing, caching
-    t0 = time.perf_counter()
-    fit(model, epochs)
-    seconds = time.perf_counter() - t0
-    return {"setup": name, "slices_per_s": n_slices * epochs / seconds,
-            "seconds_per_epoch": seconds / epochs}
+def measure(setups, n_slices: int, rounds: int) -> list[dict]:
+    """Time one epoch of each setup per round, setups interleaved (load drifts hit all).
+
+    ``setups``: ``[(name, model, fit)]``; each model is warmed up (traced) first.
+    Returns per setup the median and the best slices/s over the rounds.
+    """
+    for _, model, fit in setups:
+        fit(model, 1)
+    times = {name: [] for name, _, _ in setups}
+    for _ in range(rounds):
+        for name, model, fit in setups:
+            t0 = time.perf_counter()
+            fit(model, 1)
+            times[name].append(time.perf_counter() - t0)
+    return [{"setup": name, "median": n_slices / statistics.median(times[name]),
+             "best": n_slices / min(times[name])} for name, _, _ in setups]
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--slices", type=int, default=512)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="timed epochs per setup, interleaved")
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args(argv)
 
@@ -63,54 +76,55 @@ def main(argv=None) -> int:
              < 15 ** 2).astype(np.uint8)
     batch = settings.batch_size
 
-    def make_model(mixed=False):
-        def build():
-            with train.precision(mixed):
-                model = unet((128, 128, 1), n_classes=2, depth=settings.depth,
-                             base_filters=settings.base_filters)
-                model.compile(optimizer=keras.optimizers.AdamW(1e-3),
-                              loss=DiceCrossEntropyLoss())
-            return model
-        return build
+    def make_model(mixed: bool):
+        with train.precision(mixed):
+            model = unet((None, None, 1), n_classes=2, depth=settings.depth,
+                         base_filters=settings.base_filters)
+            model.compile(optimizer=keras.optimizers.AdamW(1e-3), loss=DiceCrossEntropyLoss())
+        return model
 
     def numpy_fit(model, epochs):
         model.fit(images[..., None], masks, batch_size=batch, epochs=epochs, verbose=0)
 
-    def pipeline_fit(augment):
-        dataset = train.make_dataset(images, masks, batch, seed=0, augment=augment)
+    def pipeline_fit(augment, patch_size=None):
+        dataset = train.make_dataset(images, masks, batch, seed=0, augment=augment,
+                                     patch_size=patch_size)
 
         def fit(model, epochs):
             model.fit(dataset, epochs=epochs, verbose=0, shuffle=False)
         return fit
 
-    rows = [
-        measure("plain fit, NumPy, float32", make_model(False), numpy_fit, args.slices,
-                args.epochs),
-        measure("tf.data, no augmentation, float32", make_model(False),
-                pipeline_fit(NO_AUGMENTATION), args.slices, args.epochs),
-        measure("tf.data with augmentation, float32", make_model(False),
-                pipeline_fit(AugmentSettings()), args.slices, args.epochs),
+    setups = [
+        ("plain fit, NumPy, float32", make_model(False), numpy_fit),
+        ("tf.data, no augmentation, float32", make_model(False),
+         pipeline_fit(NO_AUGMENTATION)),
+        ("tf.data with augmentation, float32", make_model(False),
+         pipeline_fit(AugmentSettings())),
     ]
     if train.bfloat16_supported():
-        rows.append(measure("tf.data with augmentation, mixed bfloat16 (chdml default)",
-                            make_model(True), pipeline_fit(AugmentSettings()), args.slices,
-                            args.epochs))
-    base = rows[0]["slices_per_s"]
-    lines = ["| setup | slices/s | s/epoch | vs plain fit |", "|---|---:|---:|---:|"]
+        setups.append(("tf.data with augmentation, mixed bfloat16", make_model(True),
+                       pipeline_fit(AugmentSettings())))
+    setups.append((f"chdml default: the above + random {settings.patch_size}x"
+                   f"{settings.patch_size} patches", make_model(train.bfloat16_supported()),
+                   pipeline_fit(AugmentSettings(), settings.patch_size)))
+    rows = measure(setups, args.slices, args.rounds)
+    base = rows[0]["median"]
+    lines = ["| setup | slices/s (median) | slices/s (best) | vs plain fit (median) |",
+             "|---|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['setup']} | {r['slices_per_s']:.1f} | {r['seconds_per_epoch']:.1f} "
-                     f"| {r['slices_per_s'] / base:.2f}x |")
+        lines.append(f"| {r['setup']} | {r['median']:.1f} | {r['best']:.1f} "
+                     f"| {r['median'] / base:.2f}x |")
     table = "\n".join(lines)
     print(table)
     if args.write_results:
         from models_results import write_section
 
         note = (f"\n\nU-Net 128x128, depth {settings.depth}, {settings.base_filters} base "
-                f"filters, batch {batch}, {args.slices} slices, {args.epochs} timed epochs "
-                "after one warm-up epoch.")
+                f"filters, batch {batch}, {args.slices} slices; one warm-up epoch, then "
+                f"{args.rounds} timed epochs per setup, setups interleaved.")
         write_section("Training throughput", table + note,
                       f"python bench/bench_train_speed.py --slices {args.slices} "
-                      f"--epochs {args.epochs} --write-results")
+                      f"--rounds {args.rounds} --write-results")
     return 0
 
 

@@ -223,28 +223,37 @@ def predict_slices(model, slices: np.ndarray, flips=(), batch_size: int = 16) ->
     return probabilities
 
 
-def keep_largest_component(label_map: np.ndarray, min_voxels: int = 0) -> np.ndarray:
+def keep_largest_component(label_map: np.ndarray, min_voxels: int = 0,
+                           bridge_slices: int = 1) -> np.ndarray:
     """Keep, for every label value, only its largest 3-D connected component.
 
-    ``label_map`` ``(rows, columns, slices)`` of integers; components are 26-connected
-    (touching faces, edges or corners). A label whose largest component has fewer than
-    ``min_voxels`` voxels is removed. Removed voxels become background (0).
+    ``label_map`` ``(rows, columns, slices)`` of integers. Voxels are connected when
+    they touch (faces, edges or corners), and, along the slice axis, also across up to
+    ``bridge_slices`` slices where the label is missing: one slice the network got
+    wrong (a motion artefact, a mistriggered frame) must not cut a ventricle in two
+    and make half of it look like a stray island. A label whose largest component has
+    fewer than ``min_voxels`` voxels is removed. Removed voxels become background (0).
     """
     from scipy import ndimage
 
     out = np.asarray(label_map).copy()
-    structure = np.ones((3,) * out.ndim, dtype=bool)
+    neighbours = np.ones((3,) * out.ndim, dtype=bool)
+    bridge = np.ones((1, 1, 2 * bridge_slices + 1), dtype=bool) if out.ndim == 3 else None
     for value in np.unique(out):
         if value == 0:
             continue
-        components, n = ndimage.label(out == value, structure=structure)
+        mask = out == value
+        grown = (ndimage.binary_dilation(mask, structure=bridge)
+                 if bridge is not None and bridge_slices > 0 else mask)
+        components, _ = ndimage.label(grown, structure=neighbours)
+        components[~mask] = 0
         sizes = np.bincount(components.ravel())
         sizes[0] = 0
         largest = int(np.argmax(sizes))
         if sizes[largest] < min_voxels:
-            out[components > 0] = 0
-        elif n > 1:
-            out[(components != largest) & (components > 0)] = 0
+            out[mask] = 0
+        else:
+            out[mask & (components != largest)] = 0
     return out
 
 

@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 
 from chdml.augment import AugmentSettings
-from chdml.data import folder
 from chdml.errors import UserError, describe_path
 from chdml.inference import ModelInfo, normalise_volume, to_grid
 from chdml.train import (VALIDATION_FRACTION, _check_output, _progress_callback,

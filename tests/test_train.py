@@ -281,3 +281,13 @@ def test_do_test_time_flips_map_predictions_back_to_the_image():
     assert plain.shape == (3, 16, 12, 2)
     with pytest.raises(ValueError, match="unknown flip"):
         inference.predict_slices(_PointwiseModel(), slices, flips=("diagonal",))
+
+
+def test_does_one_missed_slice_not_cut_a_ventricle_in_two():
+    label = np.zeros((12, 12, 7), np.uint8)
+    label[3:9, 3:9, [0, 1, 2, 4, 5]] = 1     # slice 3 missed by the network
+    label[3:9, 3:9, 6] = 0
+    out = inference.keep_largest_component(label)
+    assert np.array_equal(out, label)
+    strict = inference.keep_largest_component(label, bridge_slices=0)
+    assert (strict == 1).sum() == 36 * 3     # without bridging, slices 4-5 would be lost
