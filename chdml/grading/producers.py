@@ -1,0 +1,249 @@
+"""Producers: get the student's value for one case, inside the student's kernel.
+
+A producer is called as ``producer(namespace, inputs)``: ``namespace`` is the notebook's
+global variables, ``inputs`` the case's inputs (a dict). It returns the student's value as
+plain data, or a :class:`~chdml.grading.wire.ProducedError` if the student's code raised.
+It never judges: the grader (or, for public self-checks, :mod:`chdml.grading.compare`)
+does that.
+
+Producers are small frozen dataclasses so that the build can store them as data in the
+self-check package (:meth:`Producer.spec`, :func:`from_spec`). Check modules use only the
+producers defined here; add a new one here when an exercise needs it. Each producer gives
+the student's function *copies* of the inputs, so a function that changes its arguments in
+place cannot change the inputs the comparison sees.
+
+This module is imported in the student's kernel: it must stay cheap (Keras is imported only
+when a model is described).
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from chdml.grading.wire import ProducedError, plain
+
+_KINDS: dict[str, type[Producer]] = {}
+
+
+class NotDefined(Exception):
+    """The name the exercise asks for does not exist (yet) in the notebook."""
+
+
+def error_of(exc: BaseException) -> ProducedError:
+    """A :class:`ProducedError` for ``exc``: ``"<Type>: <message>"``, at most 500 chars."""
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return ProducedError(text[:500])
+
+
+def lookup(namespace: dict, name: str) -> Any:
+    """``namespace[name]``, or :class:`NotDefined` with a message a beginner understands."""
+    if name not in namespace:
+        raise NotDefined(f"`{name}` is not defined: run the cell where you write it, "
+                         "then run this check again")
+    return namespace[name]
+
+
+@dataclass(frozen=True)
+class Producer:
+    """Base class: a named way to obtain the student's value for a case."""
+
+    kind: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            _KINDS[cls.kind] = cls
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        """Return the student's raw value (may raise; :meth:`__call__` catches)."""
+        raise NotImplementedError
+
+    def __call__(self, namespace: dict, inputs: dict) -> Any:
+        """The student's value as plain data, or a :class:`ProducedError`."""
+        try:
+            return plain(self.produce(namespace, copy.deepcopy(inputs)))
+        except NotDefined as exc:
+            return ProducedError(str(exc))
+        except Exception as exc:  # noqa: BLE001 - any student error is a result, not a crash
+            return error_of(exc)
+
+    def spec(self) -> dict:
+        """This producer as JSON-able data; :func:`from_spec` rebuilds it."""
+        return {"kind": self.kind,
+                "params": {field.name: (list(value) if isinstance(value, tuple) else value)
+                           for field in dataclasses.fields(self)
+                           for value in [getattr(self, field.name)]}}
+
+
+def from_spec(spec: dict) -> Producer:
+    """Rebuild a producer from :meth:`Producer.spec` data."""
+    if spec["kind"] not in _KINDS:
+        raise ValueError(f"unknown producer '{spec['kind']}'; this chdml is too old for "
+                         "these checks")
+    params = {name: tuple(value) if isinstance(value, list) else value
+              for name, value in spec["params"].items()}
+    return _KINDS[spec["kind"]](**params)
+
+
+@dataclass(frozen=True)
+class Call(Producer):
+    """Call the student's function: ``function(inputs[a], inputs[b], ..., key=inputs[key])``."""
+
+    kind: ClassVar[str] = "call"
+    function: str = ""
+    args: tuple = ()
+    keywords: tuple = ()
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        function = lookup(namespace, self.function)
+        if not callable(function):
+            raise TypeError(f"`{self.function}` should be a function but is a "
+                            f"{type(function).__name__}")
+        return function(*[inputs[name] for name in self.args],
+                        **{name: inputs[name] for name in self.keywords})
+
+
+def call(function: str, *args: str, keywords: tuple[str, ...] = ()) -> Call:
+    """Call the student's ``function`` with the named inputs as positional arguments.
+
+    Example:
+        >>> producers.call("conv2d", "image", "kernel")   # conv2d(image, kernel)
+    """
+    return Call(function=function, args=tuple(args), keywords=tuple(keywords))
+
+
+@dataclass(frozen=True)
+class Value(Producer):
+    """The value of a variable the student defined (the case's inputs are not used)."""
+
+    kind: ClassVar[str] = "value"
+    name: str = ""
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        return lookup(namespace, self.name)
+
+
+def value(name: str) -> Value:
+    """The value of the student's variable ``name`` (e.g. ``"train_mean"``)."""
+    return Value(name=name)
+
+
+# ---------------------------------------------------------------------------------------
+# Keras models
+# ---------------------------------------------------------------------------------------
+def _seeded_weight(shape: tuple[int, ...], path: str, seed: int, index: int) -> np.ndarray:
+    """A reproducible weight for position ``index`` (variances positive, scaled by fan-in)."""
+    rng = np.random.default_rng([seed, index])
+    values = rng.standard_normal(shape)
+    if "variance" in path:
+        return np.abs(values) * 0.5 + 0.5
+    fan_in = math.prod(shape[:-1]) if len(shape) >= 2 else 10
+    return values / math.sqrt(max(fan_in, 1))
+
+
+def _layer_kinds(model: Any) -> list[str]:
+    kinds = []
+    for layer in getattr(model, "layers", []):
+        if hasattr(layer, "layers") and type(layer).__name__ in ("Sequential", "Functional"):
+            kinds.extend(_layer_kinds(layer))
+        elif type(layer).__name__ != "InputLayer":
+            kinds.append(type(layer).__name__)
+    return kinds
+
+
+def describe(model: Any, seed: int = 0, batch: int = 2) -> dict:
+    """What the grader compares about a Keras model (layout of the result below).
+
+    Returns ``{"output_shape": [None, ...], "param_count": int, "layer_kinds": [...],
+    "forward": array}``: ``layer_kinds`` are layer class names in order without
+    ``InputLayer`` (nested Sequential/functional models are flattened); ``forward`` is the
+    output for a seeded random input of shape ``(batch, *input_shape)`` with every weight
+    replaced by a seeded value (the model's own weights are restored afterwards), so two
+    models with the same architecture give the same numbers however they were built.
+    Raises ``TypeError``/``ValueError`` with a beginner's message for non-models.
+    """
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"expected a Keras model, got a {type(model).__name__} "
+                        "(did you `return model`?)")
+    inputs = getattr(model, "inputs", None)
+    try:
+        built = bool(inputs)
+    except Exception:  # noqa: BLE001 - unbuilt Sequential models raise on .inputs
+        built = False
+    if not built:
+        raise ValueError("the model does not know its input shape: start it with "
+                         "keras.Input(shape=...)")
+    input_shape = tuple(inputs[0].shape)
+    output_shape = [None if size is None else int(size) for size in model.outputs[0].shape]
+    original = [variable.numpy() for variable in model.weights]
+    try:
+        for index, variable in enumerate(model.weights):
+            variable.assign(_seeded_weight(tuple(variable.shape), variable.path, seed, index)
+                            .astype(variable.dtype))
+        probe = np.random.default_rng(seed).standard_normal((batch, *input_shape[1:]))
+        output = model(probe.astype("float32"), training=False)
+        forward = [np.asarray(item) for item in output] if isinstance(output, (list, tuple)) \
+            else np.asarray(output)
+    finally:
+        for variable, weights in zip(model.weights, original):
+            variable.assign(weights)
+    return {"output_shape": output_shape, "param_count": int(model.count_params()),
+            "layer_kinds": _layer_kinds(model), "forward": forward}
+
+
+@dataclass(frozen=True)
+class DescribeModel(Producer):
+    """Build a model with the student's function and :func:`describe` it."""
+
+    kind: ClassVar[str] = "describe_model"
+    builder: str = ""
+    args: tuple = ()
+    seed: int = 0
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        builder = lookup(namespace, self.builder)
+        return describe(builder(*[inputs[name] for name in self.args]), seed=self.seed)
+
+
+def describe_model(builder: str, *args: str, seed: int = 0) -> DescribeModel:
+    """Call the student's model ``builder`` with the named inputs; describe the model.
+
+    Example:
+        >>> producers.describe_model("build_classifier", "input_shape", "n_classes")
+    """
+    return DescribeModel(builder=builder, args=tuple(args), seed=seed)
+
+
+@dataclass(frozen=True)
+class PredictWith(Producer):
+    """Predictions of the student's trained model (a variable) on ``inputs[images]``.
+
+    Uses ``model.predict(images, verbose=0)`` for Keras models, or calls the object if it is
+    a plain function.
+    """
+
+    kind: ClassVar[str] = "predict_with"
+    model: str = ""
+    images: str = "images"
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        model = lookup(namespace, self.model)
+        images = inputs[self.images]
+        if hasattr(model, "predict"):
+            return model.predict(images, verbose=0)
+        if callable(model):
+            return model(images)
+        raise TypeError(f"`{self.model}` should be a trained model but is a "
+                        f"{type(model).__name__}")
+
+
+def predict_with(model: str, images: str = "images") -> PredictWith:
+    """The student's trained ``model`` (a variable name) predicting ``inputs[images]``."""
+    return PredictWith(model=model, images=images)
