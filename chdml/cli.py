@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model file (.keras)")
     p.add_argument("--data", required=True, help="dataset folder")
     p.add_argument("--out", required=True, help="folder for predictions")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     _command(p, "chdml.predict:main")
 
     p = commands.add_parser("evaluate", help="metrics of a model on a dataset")

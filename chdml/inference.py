@@ -1,0 +1,270 @@
+"""A trained model file and everything needed to apply it to a NIfTI volume.
+
+A chdml model file is an ordinary Keras ``.keras`` archive (``keras.saving.load_model``
+opens it) with one extra member, ``chdml.json``, holding what prediction needs: the
+task, the label names and values, the input size, the intensity normalisation, the
+post-processing and the training summary. Read it with ``unzip -p MODEL.keras
+chdml.json``. Keeping it inside the archive means a model can never be separated from
+its settings.
+
+Slices go through the same steps in training and prediction:
+
+1. :func:`normalise_volume`: intensities of the whole volume mapped to [0, 1] with
+   its 1st and 99th percentiles (robust to scanner scaling and bright outliers).
+2. :func:`to_grid`: each slice ``(rows, columns)`` is zero-padded to a centred square
+   and resized (bilinear) to the model's ``input_size``.
+3. the network, slice by slice (optionally averaged with its mirror images);
+4. :func:`from_grid`: class probabilities resized back and the padding cropped, so the
+   predicted label map has exactly the input's shape;
+5. argmax, optional :func:`keep_largest_component` per label, class index -> label
+   value (e.g. 1 -> 3 for an RV-only model).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from chdml.atomic import atomic_path
+from chdml.errors import UserError, describe_path
+
+METADATA_MEMBER = "chdml.json"
+FORMAT_VERSION = 1
+TASKS = ("segmentation", "classifier")
+
+
+@dataclasses.dataclass
+class ModelInfo:
+    """The settings stored with a model (``chdml.json`` inside the ``.keras`` file).
+
+    Attributes:
+        task: ``"segmentation"`` or ``"classifier"``.
+        labels: label name -> value in the NIfTI label maps, background included, in
+            the order of the network's output channels (segmentation), e.g.
+            ``{"background": 0, "RV": 3}``; for a classifier, class name -> index.
+        input_size: ``(height, width)`` of the network input.
+        normalisation: ``{"method": "percentile", "low": 1.0, "high": 99.0}``.
+        postprocess: ``"largest_component"`` or ``"none"``.
+        test_time_flips: average the prediction over left-right/up-down mirror images.
+        classifier_target: for a classifier, which ``cases.csv`` column it predicts
+            and how (e.g. ``"view: SAX vs other"``).
+        training: a summary of how the model was trained (data, epochs, time, seed,
+            validation patients and score).
+    """
+
+    task: str
+    labels: dict
+    input_size: tuple
+    normalisation: dict = dataclasses.field(
+        default_factory=lambda: {"method": "percentile", "low": 1.0, "high": 99.0})
+    postprocess: str = "largest_component"
+    test_time_flips: bool = True
+    classifier_target: str = ""
+    training: dict = dataclasses.field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def label_values(self) -> list[int]:
+        """Label value of each output channel (segmentation)."""
+        return [int(v) for v in self.labels.values()]
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.labels)
+
+    def to_json(self) -> str:
+        data = dataclasses.asdict(self)
+        data["input_size"] = list(self.input_size)
+        return json.dumps(data, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelInfo":
+        data = json.loads(text)
+        known = {f.name for f in dataclasses.fields(cls)}
+        data = {k: v for k, v in data.items() if k in known}
+        data["input_size"] = tuple(int(s) for s in data["input_size"])
+        data["labels"] = {str(k): int(v) for k, v in data["labels"].items()}
+        info = cls(**data)
+        if info.task not in TASKS:
+            raise ValueError(f"unknown task {info.task!r}")
+        return info
+
+
+def save_model_file(model, info: ModelInfo, path: os.PathLike | str) -> Path:
+    """Write ``model`` with ``info`` inside as one ``.keras`` file, atomically."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise UserError(f"cannot save the model as {describe_path(path)}: the file name must "
+                        "end in '.keras' (e.g. 'model.keras').")
+    with atomic_path(path, suffix=".keras") as tmp:
+        model.save(tmp)
+        with zipfile.ZipFile(tmp, "a") as archive:
+            archive.writestr(METADATA_MEMBER, info.to_json())
+    return path
+
+
+def read_model_info(path: os.PathLike | str) -> ModelInfo:
+    """Read only the settings of a model file (fast: no TensorFlow)."""
+    path = Path(path)
+    _check_model_path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            text = archive.read(METADATA_MEMBER).decode("utf-8")
+        return ModelInfo.from_json(text)
+    except KeyError:
+        raise UserError(f"{describe_path(path)} is a Keras model but not a chdml model (it has "
+                        "no chdml.json settings); train it with 'chdml train'.") from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, TypeError) as exc:
+        raise UserError(f"cannot read the model file {describe_path(path)} ({exc}); it is "
+                        "corrupt or not a .keras file: train or copy it again.") from None
+
+
+def _check_model_path(path: Path) -> None:
+    if not path.is_file():
+        raise UserError(f"the model file {describe_path(path)} does not exist; give the .keras "
+                        "file written by 'chdml train'.")
+
+
+def load_model_file(path: os.PathLike | str):
+    """Load a chdml model file; return ``(keras_model, ModelInfo)``.
+
+    Raises :class:`UserError` (one sentence naming the file) when the file is missing,
+    truncated, not a ``.keras`` archive or lacks the chdml settings.
+    """
+    path = Path(path)
+    info = read_model_info(path)
+    import keras
+
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as exc:  # Keras raises many types for a damaged archive
+        raise UserError(f"cannot load the model file {describe_path(path)} "
+                        f"({type(exc).__name__}); it is corrupt: train or copy it again."
+                        ) from None
+    return model, info
+
+
+# --- preprocessing -------------------------------------------------------------------
+
+def normalise_volume(image: np.ndarray, low: float = 1.0, high: float = 99.0) -> np.ndarray:
+    """Map intensities of a whole volume to [0, 1] with its percentiles, clipped.
+
+    ``image`` is ``(rows, columns, slices)`` (or any shape); the ``low`` and ``high``
+    percentiles of all its voxels become 0 and 1. A constant volume becomes all 0.
+    NaNs are treated as 0.
+    """
+    image = np.nan_to_num(np.asarray(image, dtype=np.float32))
+    lo, hi = np.percentile(image, [low, high]) if image.size else (0.0, 1.0)
+    if hi <= lo:
+        return np.zeros_like(image, dtype=np.float32)
+    return np.clip((image - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
+
+
+def _square_padding(rows: int, columns: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    side = max(rows, columns)
+    pad_r, pad_c = side - rows, side - columns
+    return (pad_r // 2, pad_r - pad_r // 2), (pad_c // 2, pad_c - pad_c // 2)
+
+
+def to_grid(volume: np.ndarray, size, order: int = 1) -> np.ndarray:
+    """Slices of ``volume`` ``(rows, columns, slices)`` -> ``(slices, h, w)`` on the grid.
+
+    Each slice is zero-padded to a centred square, then resized to ``size = (h, w)``;
+    ``order=1`` (bilinear) for images, ``order=0`` (nearest) for label maps.
+    """
+    import tensorflow as tf
+
+    volume = np.asarray(volume)
+    rows, columns, _ = volume.shape
+    (r0, r1), (c0, c1) = _square_padding(rows, columns)
+    padded = np.pad(volume, ((r0, r1), (c0, c1), (0, 0)))
+    stack = np.transpose(padded, (2, 0, 1))[..., np.newaxis]
+    if tuple(stack.shape[1:3]) == tuple(size):
+        return stack[..., 0]
+    method = "bilinear" if order == 1 else "nearest"
+    resized = tf.image.resize(stack.astype(np.float32), tuple(size), method=method,
+                              antialias=order == 1).numpy()[..., 0]
+    return resized.astype(volume.dtype if order == 0 else np.float32)
+
+
+def from_grid(probabilities: np.ndarray, shape) -> np.ndarray:
+    """Inverse of :func:`to_grid` for class probabilities.
+
+    ``probabilities`` ``(slices, h, w, classes)`` -> ``(rows, columns, slices, classes)``
+    for a volume of in-plane ``shape = (rows, columns)`` (bilinear, padding cropped).
+    """
+    import tensorflow as tf
+
+    rows, columns = int(shape[0]), int(shape[1])
+    side = max(rows, columns)
+    if probabilities.shape[1:3] != (side, side):
+        probabilities = tf.image.resize(probabilities.astype(np.float32), (side, side),
+                                        method="bilinear").numpy()
+    (r0, _), (c0, _) = _square_padding(rows, columns)
+    cropped = probabilities[:, r0:r0 + rows, c0:c0 + columns, :]
+    return np.transpose(cropped, (1, 2, 0, 3))
+
+
+# --- prediction ----------------------------------------------------------------------
+
+def predict_slices(model, slices: np.ndarray, flips: bool = False, batch_size: int = 16
+                   ) -> np.ndarray:
+    """Class probabilities of ``slices`` ``(n, h, w)`` -> ``(n, h, w, classes)``.
+
+    With ``flips`` the prediction is averaged over the image and its left-right and
+    up-down mirror images (test-time augmentation).
+    """
+    x = np.asarray(slices, dtype=np.float32)[..., np.newaxis]
+    variants = [(x, lambda p: p)]
+    if flips:
+        variants += [(x[:, :, ::-1], lambda p: p[:, :, ::-1]),
+                     (x[:, ::-1, :], lambda p: p[:, ::-1, :])]
+    total = None
+    for image, undo in variants:
+        p = undo(np.asarray(model.predict(np.ascontiguousarray(image), batch_size=batch_size,
+                                          verbose=0), dtype=np.float32))
+        total = p if total is None else total + p
+    probabilities = total / len(variants)
+    if probabilities.shape[-1] == 1:  # one sigmoid channel -> background + foreground
+        probabilities = np.concatenate([1.0 - probabilities, probabilities], axis=-1)
+    return probabilities
+
+
+def keep_largest_component(label_map: np.ndarray) -> np.ndarray:
+    """Keep, for every label value, only its largest 3-D connected component.
+
+    ``label_map`` ``(rows, columns, slices)`` of integers; components are 26-connected
+    (touching faces, edges or corners). Removed voxels become background (0).
+    """
+    from scipy import ndimage
+
+    out = np.asarray(label_map).copy()
+    structure = np.ones((3,) * out.ndim, dtype=bool)
+    for value in np.unique(out):
+        if value == 0:
+            continue
+        components, n = ndimage.label(out == value, structure=structure)
+        if n > 1:
+            sizes = np.bincount(components.ravel())
+            sizes[0] = 0
+            out[(components != np.argmax(sizes)) & (components > 0)] = 0
+    return out
+
+
+def segment_volume(model, info: ModelInfo, image: np.ndarray) -> np.ndarray:
+    """Label map ``(rows, columns, slices)`` (uint8, label values) for one image volume."""
+    norm = info.normalisation
+    normalised = normalise_volume(image, norm.get("low", 1.0), norm.get("high", 99.0))
+    slices = to_grid(normalised, info.input_size, order=1)
+    probabilities = predict_slices(model, slices, flips=info.test_time_flips)
+    probabilities = from_grid(probabilities, image.shape[:2])
+    classes = np.argmax(probabilities, axis=-1)
+    values = np.asarray(info.label_values, dtype=np.uint8)
+    label_map = values[classes]
+    if info.postprocess == "largest_component":
+        label_map = keep_largest_component(label_map)
+    return label_map.astype(np.uint8)

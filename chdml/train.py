@@ -1,0 +1,544 @@
+"""Training the reference models: ``chdml train segmentation|classifier``.
+
+Both tasks learn from ``imagesTr/labelsTr`` of a dataset folder only (``imagesTs`` and
+``labelsTs`` are never opened), hold out whole patients for validation, and write one
+``.keras`` file that carries its own settings (see :mod:`chdml.inference`) plus a
+learning-curve plot ``<model>_curves.png`` beside it.
+
+Segmentation (defaults chosen by 5-fold cross-validation on the pediatric CHD set, see
+``bench/RESULTS.md``):
+
+- every short-axis slice of every training volume (ED and ES pooled), intensities
+  normalised per volume (1st-99th percentile -> [0, 1]), padded to a square and
+  resized to 128x128;
+- a 2-D U-Net (:func:`chdml.models.unet`), soft Dice + cross-entropy loss, AdamW with a
+  warm-up and cosine learning-rate decay, bfloat16 mixed precision where the CPU
+  supports it (weights stay float32; the saved model is float32);
+- a ``tf.data`` pipeline (cache, shuffle, augment, batch, prefetch) where each slice
+  and its mask get the same random flip/rotation/zoom/shift and the slice a random
+  gamma/contrast/brightness/noise change (:mod:`chdml.augment`);
+- after each epoch the 3-D Dice of the validation patients' volumes (``val_dice``);
+  the weights of the best epoch are kept (checkpoint) and training stops early when
+  it has not improved for ``patience`` epochs;
+- prediction post-processing: largest connected component per label, averaged over
+  mirror images (test-time augmentation).
+
+Classifier: short-axis vs other views (``view`` column of ``cases.csv``), see
+:func:`train_classifier`.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import os
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from chdml.augment import AugmentSettings, NO_AUGMENTATION
+from chdml.data import folder
+from chdml.errors import UserError, describe_path
+from chdml.inference import ModelInfo, normalise_volume, save_model_file, to_grid
+
+VALIDATION_FRACTION = 0.12
+
+
+@dataclasses.dataclass
+class SegmentationSettings:
+    """Everything that defines a segmentation training run (the defaults are the CLI's)."""
+
+    input_size: int = 128
+    depth: int = 4
+    base_filters: int = 16
+    batch_norm: bool = True
+    dropout: float = 0.0
+    batch_size: int = 16
+    epochs: int = 60
+    learning_rate: float = 3e-3
+    weight_decay: float = 1e-4
+    warmup_epochs: int = 2
+    dice_weight: float = 1.0
+    patience: int = 20
+    validation_fraction: float = VALIDATION_FRACTION
+    normalisation_low: float = 1.0
+    normalisation_high: float = 99.0
+    augment: AugmentSettings = dataclasses.field(default_factory=AugmentSettings)
+    mixed_precision: bool = True
+    postprocess: str = "largest_component"
+    test_time_flips: bool = True
+
+
+# --- reading the training data ---------------------------------------------------------
+
+@dataclasses.dataclass
+class TrainingCase:
+    """One training volume: its ``cases.csv`` row, image and label map."""
+
+    record: folder.CaseRecord
+    image: np.ndarray   # (rows, columns, slices) float32
+    label: np.ndarray   # (rows, columns, slices) uint8 label values
+
+
+def training_records(data: os.PathLike | str, views=("SAX",)) -> list[folder.CaseRecord]:
+    """The ``train`` rows of ``cases.csv`` whose view is in ``views`` (None = all).
+
+    Raises :class:`UserError` when the folder is not a dataset, has no training cases,
+    or has label files without their images.
+    """
+    data = Path(data)
+    if not data.is_dir():
+        raise UserError(f"the dataset folder {describe_path(data)} does not exist; make one "
+                        "with 'chdml data synth' or 'chdml data fetch'.")
+    records = [r for r in folder.read_cases(data) if r.split == "train"]
+    images_dir, labels_dir = data / "imagesTr", data / "labelsTr"
+    if labels_dir.is_dir() and any(labels_dir.glob("*.nii*")) and not (
+            images_dir.is_dir() and any(images_dir.glob("*.nii*"))):
+        raise UserError(f"{describe_path(labels_dir)} has label maps but "
+                        f"{describe_path(images_dir)} has no images; copy the images "
+                        "(<case>_0000.nii.gz) next to them.")
+    if views is not None:
+        records = [r for r in records if r.view in views]
+    if not records:
+        what = f"{'/'.join(views)} " if views else ""
+        raise UserError(f"{describe_path(data / 'cases.csv')} lists no {what}training cases "
+                        "(split 'train'); the dataset is empty: add cases to imagesTr/ and "
+                        "labelsTr/.")
+    for record in records:
+        if not folder.image_path(data, record).is_file():
+            raise UserError(f"the image of case {record.case!r} is missing: "
+                            f"{describe_path(folder.image_path(data, record))}; add it or "
+                            "remove the case from cases.csv.")
+    return records
+
+
+def load_training_cases(data, records, labels: dict[str, int], need_labels: bool = True
+                        ) -> list[TrainingCase]:
+    """Load image and label volumes of ``records`` from the dataset folder ``data``."""
+    from chdml.data.nifti import load_image, load_label
+
+    allowed = set(labels.values())
+    cases = []
+    for record in records:
+        image = load_image(folder.image_path(data, record)).array
+        label = None
+        if need_labels:
+            path = folder.label_path(data, record)
+            label = load_label(path).array
+            if label.shape != image.shape:
+                raise UserError(f"{describe_path(path)} has shape {label.shape} but its image "
+                                f"has {image.shape}; image and label map must match.")
+            unknown = sorted(set(np.unique(label).tolist()) - allowed)
+            if unknown:
+                raise UserError(f"{describe_path(path)} contains label values {unknown} that "
+                                f"dataset.json does not list ({labels}); fix the mask or "
+                                "dataset.json.")
+        cases.append(TrainingCase(record, image, label))
+    return cases
+
+
+def choose_validation_patients(records, fraction: float = VALIDATION_FRACTION,
+                               seed: int = 0) -> set[str]:
+    """Pick whole patients for validation, spread over diagnoses.
+
+    About ``fraction`` of the patients (at least 1, and at least 1 left for training);
+    patients are shuffled with ``seed`` and taken round-robin over diagnoses, so every
+    large diagnosis group gives some. Returns the chosen patient ids.
+    """
+    by_patient: dict[str, str] = {}
+    for record in records:
+        by_patient.setdefault(record.patient, record.diagnosis)
+    patients = sorted(by_patient)
+    if len(patients) < 2:
+        raise UserError(f"training needs at least 2 patients (one is held out for validation); "
+                        f"the dataset has {len(patients)}.")
+    n_val = min(len(patients) - 1, max(1, round(fraction * len(patients))))
+    rng = random.Random(seed)
+    groups: dict[str, list[str]] = {}
+    for patient in patients:
+        groups.setdefault(by_patient[patient], []).append(patient)
+    order = sorted(groups, key=lambda g: (-len(groups[g]), g))
+    for group in order:
+        rng.shuffle(groups[group])
+    chosen: list[str] = []
+    while len(chosen) < n_val:
+        for group in order:
+            if groups[group] and len(chosen) < n_val:
+                chosen.append(groups[group].pop())
+    return set(chosen)
+
+
+def slices_and_masks(cases, label_values: list[int], input_size: int, low: float, high: float):
+    """Stack all slices of ``cases`` on the model grid.
+
+    Returns ``images`` ``(n, s, s)`` float32 in [0, 1], ``masks`` ``(n, s, s)`` uint8
+    class indices (position in ``label_values``) and ``volume_index`` ``(n,)``.
+    """
+    lookup = np.zeros(256, dtype=np.uint8)
+    for index, value in enumerate(label_values):
+        lookup[value] = index
+    images, masks, index = [], [], []
+    for i, case in enumerate(cases):
+        images.append(to_grid(normalise_volume(case.image, low, high),
+                              (input_size, input_size), order=1))
+        masks.append(lookup[to_grid(case.label, (input_size, input_size), order=0)])
+        index.append(np.full(case.image.shape[2], i))
+    return (np.concatenate(images).astype(np.float32), np.concatenate(masks),
+            np.concatenate(index))
+
+
+# --- the tf.data pipeline ----------------------------------------------------------------
+
+def make_dataset(images: np.ndarray, targets: np.ndarray, batch_size: int, seed: int = 0,
+                 augment: AugmentSettings | None = None, shuffle: bool = True):
+    """A ``tf.data`` pipeline: cache -> shuffle -> augment -> batch -> prefetch.
+
+    ``images`` ``(n, h, w)`` or ``(n, h, w, 1)`` float32; ``targets`` ``(n, h, w)`` masks
+    (augmented with the same geometry) or ``(n,)`` class labels (left as they are).
+    The augmentation of sample ``k`` in epoch ``e`` is a fixed function of ``seed``,
+    ``e`` and the shuffled position, so a run is reproducible.
+    """
+    import tensorflow as tf
+
+    from chdml.augment import augment_pair
+
+    images = np.asarray(images, np.float32)
+    if images.ndim == 3:
+        images = images[..., np.newaxis]
+    dataset = tf.data.Dataset.from_tensor_slices((images, targets)).cache()
+    if shuffle:
+        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    if augment is not None and augment != NO_AUGMENTATION:
+        seeds = tf.data.Dataset.random(seed=seed).batch(2)
+        dataset = tf.data.Dataset.zip((dataset, seeds))
+        is_mask = np.ndim(targets) == 3
+
+        def _augment(pair, sample_seed):
+            image, target = pair
+            if is_mask:
+                return augment_pair(image, target, sample_seed, augment)
+            dummy = tf.zeros(tf.shape(image)[:2], tf.uint8)
+            return augment_pair(image, dummy, sample_seed, augment)[0], target
+
+        dataset = dataset.map(_augment, num_parallel_calls=tf.data.AUTOTUNE,
+                              deterministic=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+# --- loss, metric, callbacks ------------------------------------------------------------
+
+def _dice_ce_loss(n_classes: int, dice_weight: float = 1.0):
+    """Soft Dice (foreground classes, over the batch) + categorical cross-entropy."""
+    import keras
+    from keras import ops
+
+    def loss(y_true, y_pred):
+        y_true = ops.one_hot(ops.cast(y_true, "int32"), n_classes)
+        y_pred = ops.cast(y_pred, "float32")
+        ce = ops.mean(keras.losses.categorical_crossentropy(y_true, y_pred))
+        axes = (0, 1, 2)
+        intersection = ops.sum(y_true * y_pred, axis=axes)
+        total = ops.sum(y_true, axis=axes) + ops.sum(y_pred, axis=axes)
+        dice = (2.0 * intersection + 1.0) / (total + 1.0)
+        return ce + dice_weight * (1.0 - ops.mean(dice[1:]))
+
+    return loss
+
+
+def volume_dice_callback(images, masks, volume_index, n_classes: int, batch_size: int = 32):
+    """A Keras callback adding ``val_dice`` to the logs after each epoch.
+
+    ``val_dice`` is the 3-D Dice of each validation volume and foreground class (on
+    the model grid, without post-processing), averaged; two empty masks count as 1.
+    ``images`` ``(n, h, w, 1)``, ``masks`` ``(n, h, w)`` class indices, ``volume_index``
+    ``(n,)`` the volume each slice belongs to. Put it before checkpoint and early
+    stopping in the callback list so that they see the value.
+    """
+    import keras
+
+    volumes = [volume_index == v for v in np.unique(volume_index)]
+
+    class VolumeDice(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            probabilities = self.model.predict(images, batch_size=batch_size, verbose=0)
+            predicted = np.argmax(probabilities, axis=-1)
+            scores = []
+            for selection in volumes:
+                for c in range(1, n_classes):
+                    truth, guess = masks[selection] == c, predicted[selection] == c
+                    denominator = truth.sum() + guess.sum()
+                    scores.append(1.0 if denominator == 0
+                                  else 2.0 * np.logical_and(truth, guess).sum() / denominator)
+            if logs is not None:
+                logs["val_dice"] = float(np.mean(scores))
+
+    return VolumeDice()
+
+
+def _progress_callback(epochs: int, description: str):
+    """One tqdm bar over epochs with the latest loss and validation score."""
+    import keras
+    from tqdm.auto import tqdm
+
+    class _Progress(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.bar = tqdm(total=epochs, desc=description, unit="epoch", dynamic_ncols=True)
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            shown = {k: f"{v:.3f}" for k, v in logs.items()
+                     if k in ("loss", "val_loss", "val_dice", "accuracy", "val_accuracy")}
+            self.bar.set_postfix(shown, refresh=False)
+            self.bar.update(1)
+
+        def on_train_end(self, logs=None):
+            self.bar.close()
+
+    return _Progress()
+
+
+@contextlib.contextmanager
+def precision(mixed: bool):
+    """Train under ``mixed_bfloat16`` when asked and the CPU/GPU supports bfloat16."""
+    import keras
+
+    previous = keras.mixed_precision.global_policy().name
+    use = mixed and bfloat16_supported()
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if use else "float32")
+    try:
+        yield use
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def bfloat16_supported() -> bool:
+    """True where bfloat16 arithmetic is fast: a GPU, or a CPU with AVX512-BF16/AMX."""
+    try:
+        import tensorflow as tf
+
+        if tf.config.list_physical_devices("GPU"):
+            return True
+    except Exception:  # pragma: no cover - TensorFlow without device query
+        pass
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow (``keras.utils.set_random_seed``)."""
+    import keras
+
+    keras.utils.set_random_seed(int(seed))
+
+
+def _float32_copy(model, build):
+    """Rebuild ``model`` in float32 with the same weights (for a portable file)."""
+    import keras
+
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy("float32")
+    try:
+        copy = build()
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+# --- segmentation -------------------------------------------------------------------------
+
+def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
+                     settings: SegmentationSettings = SegmentationSettings(), seed: int = 0,
+                     verbose: bool = True):
+    """Train a U-Net on ``train_cases``, choosing the epoch by ``val_cases``.
+
+    Args:
+        train_cases, val_cases: lists of :class:`TrainingCase` (label maps in
+            ``labels`` values).
+        labels: label name -> value, background first (``{"background": 0, "LV": 1}``).
+
+    Returns:
+        ``(model, info, history)``: the float32 Keras model with the best validation
+        weights, its :class:`ModelInfo` and the Keras history dict.
+    """
+    import keras
+
+    from chdml.models import unet
+
+    seed_everything(seed)
+    label_values = list(labels.values())
+    n_classes = len(label_values)
+    s = settings
+    t0 = time.time()
+    train_x, train_y, _ = slices_and_masks(train_cases, label_values, s.input_size,
+                                           s.normalisation_low, s.normalisation_high)
+    val_x, val_y, val_index = slices_and_masks(val_cases, label_values, s.input_size,
+                                               s.normalisation_low, s.normalisation_high)
+    steps_per_epoch = math.ceil(len(train_x) / s.batch_size)
+
+    def build():
+        return unet((s.input_size, s.input_size, 1), n_classes=n_classes, depth=s.depth,
+                    base_filters=s.base_filters, batch_norm=s.batch_norm, dropout=s.dropout,
+                    activation="softmax")
+
+    with precision(s.mixed_precision) as mixed, tempfile.TemporaryDirectory() as tmp:
+        model = build()
+        schedule = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=s.learning_rate * 0.1,
+            warmup_target=s.learning_rate, warmup_steps=s.warmup_epochs * steps_per_epoch,
+            decay_steps=max(1, (s.epochs - s.warmup_epochs) * steps_per_epoch), alpha=0.01)
+        optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=s.weight_decay)
+        model.compile(optimizer=optimizer, loss=_dice_ce_loss(n_classes, s.dice_weight))
+        train_data = make_dataset(train_x, train_y, s.batch_size, seed=seed, augment=s.augment)
+        val_data = make_dataset(val_x, val_y, 32, shuffle=False)
+        checkpoint = os.path.join(tmp, "best.weights.h5")
+        callbacks = [
+            volume_dice_callback(val_x[..., np.newaxis], val_y, val_index, n_classes),
+            keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_dice", mode="max",
+                                            save_best_only=True, save_weights_only=True),
+            keras.callbacks.EarlyStopping(monitor="val_dice", mode="max",
+                                          patience=s.patience),
+        ]
+        if verbose:
+            callbacks.append(_progress_callback(s.epochs, "training U-Net"))
+        history = model.fit(train_data, validation_data=val_data, epochs=s.epochs,
+                            callbacks=callbacks, verbose=0, shuffle=False)
+        model.load_weights(checkpoint)
+        model = _float32_copy(model, build)
+    history = {k: [float(v) for v in values] for k, values in history.history.items()}
+    best_epoch = int(np.argmax(history["val_dice"])) + 1
+    info = ModelInfo(
+        task="segmentation", labels=dict(labels), input_size=(s.input_size, s.input_size),
+        normalisation={"method": "percentile", "low": s.normalisation_low,
+                       "high": s.normalisation_high},
+        postprocess=s.postprocess, test_time_flips=s.test_time_flips,
+        training={
+            "settings": _jsonable(dataclasses.asdict(s)), "seed": seed,
+            "mixed_precision": bool(mixed), "epochs_run": len(history["loss"]),
+            "best_epoch": best_epoch, "best_val_dice": float(max(history["val_dice"])),
+            "train_cases": [c.record.case for c in train_cases],
+            "validation_cases": [c.record.case for c in val_cases],
+            "train_slices": int(len(train_x)), "seconds": round(time.time() - t0, 1),
+        })
+    return model, info, history
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
+                       settings: SegmentationSettings | None = None, verbose: bool = True):
+    """``chdml train segmentation``: train on ``data``'s training cases, write ``out``."""
+    settings = dataclasses.replace(settings or SegmentationSettings())
+    if epochs is not None:
+        if epochs < 1:
+            raise UserError(f"--epochs must be at least 1, got {epochs}.")
+        settings.epochs = epochs
+        settings.warmup_epochs = min(settings.warmup_epochs, max(0, epochs - 1))
+    out = _check_output(out)
+    labels = folder.read_labels(data)
+    if len([v for v in labels.values() if v != 0]) == 0:
+        raise UserError(f"{describe_path(Path(data) / 'dataset.json')} lists no foreground "
+                        "label; a segmentation model needs at least one (e.g. \"LV\": 1).")
+    labels = dict(sorted(labels.items(), key=lambda item: item[1]))
+    records = training_records(data, views=("SAX",))
+    for record in records:
+        if not folder.label_path(data, record).is_file():
+            raise UserError(f"the label map of case {record.case!r} is missing: "
+                            f"{describe_path(folder.label_path(data, record))}; add it or "
+                            "remove the case from cases.csv.")
+    val_patients = choose_validation_patients(records, settings.validation_fraction, seed)
+    cases = load_training_cases(data, records, labels)
+    train_cases = [c for c in cases if c.record.patient not in val_patients]
+    val_cases = [c for c in cases if c.record.patient in val_patients]
+    if verbose:
+        print(f"training on {len(train_cases)} volumes of "
+              f"{len({c.record.patient for c in train_cases})} patients; validating on "
+              f"{len(val_cases)} volumes of {len(val_patients)} patients "
+              f"({', '.join(sorted(val_patients))})")
+    model, info, history = fit_segmentation(train_cases, val_cases, labels, settings, seed,
+                                            verbose=verbose)
+    info.training["data"] = str(Path(data).resolve())
+    _write_outputs(model, info, history, out, monitor="val_dice")
+    if verbose:
+        print(f"best validation Dice {info.training['best_val_dice']:.3f} at epoch "
+              f"{info.training['best_epoch']}; wrote {out} and {curves_path(out).name} "
+              f"({info.training['seconds']:.0f} s)")
+    return model, info, history
+
+
+def curves_path(out) -> Path:
+    """Where the learning-curve plot of model file ``out`` goes: ``<stem>_curves.png``."""
+    out = Path(out)
+    return out.with_name(out.stem + "_curves.png")
+
+
+def _check_output(out) -> Path:
+    out = Path(out)
+    if out.suffix != ".keras":
+        raise UserError(f"cannot save the model as {describe_path(out)}: the file name must "
+                        "end in '.keras' (e.g. 'model.keras').")
+    if out.is_dir():
+        raise UserError(f"{describe_path(out)} is a folder; give a file name ending in "
+                        "'.keras'.")
+    return out
+
+
+def _write_outputs(model, info, history, out: Path, monitor: str) -> None:
+    """Write the model file and its learning curves, each atomically."""
+    from chdml.atomic import atomic_path
+
+    save_model_file(model, info, out)
+    with atomic_path(curves_path(out), suffix=".png") as tmp:
+        plot_learning_curves(history, tmp, monitor=monitor)
+
+
+def plot_learning_curves(history: dict, path, monitor: str = "val_dice") -> None:
+    """Loss (training, validation) and the monitored score per epoch, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    fig, (ax_loss, ax_score) = plt.subplots(1, 2, figsize=(10, 4))
+    ax_loss.plot(epochs, history["loss"], label="training")
+    if "val_loss" in history:
+        ax_loss.plot(epochs, history["val_loss"], label="validation")
+    ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
+    ax_loss.legend()
+    if monitor in history:
+        best = int(np.argmax(history[monitor]))
+        ax_score.plot(epochs, history[monitor], color="C1", label=monitor)
+        ax_score.axvline(best + 1, color="grey", ls="--", label=f"best (epoch {best + 1})")
+        ax_score.set(xlabel="epoch", ylabel=monitor, title="validation score")
+        ax_score.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, format="png")
+    plt.close(fig)
+
+
+# --- command line -------------------------------------------------------------------------
+
+def main(task: str, data, out, epochs: int | None = None, seed: int = 0) -> int:
+    """Entry point of ``chdml train``."""
+    if task == "segmentation":
+        train_segmentation(data, out, epochs=epochs, seed=seed)
+    elif task == "classifier":
+        from chdml.train_classifier import train_classifier
+
+        train_classifier(data, out, epochs=epochs, seed=seed)
+    else:
+        raise UserError(f"unknown task {task!r}; use 'segmentation' or 'classifier'.")
+    return 0

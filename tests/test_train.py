@@ -1,0 +1,254 @@
+"""Tests for chdml.train, chdml.train_classifier, chdml.augment and chdml.inference."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from chdml import augment, inference, train  # noqa: E402
+from chdml.data import folder  # noqa: E402
+from chdml.errors import UserError  # noqa: E402
+from tests.tiny_datasets import write_dataset  # noqa: E402
+
+FAST = dict(input_size=32, depth=2, base_filters=4, batch_size=8, warmup_epochs=0,
+            mixed_precision=False, test_time_flips=False)
+
+
+# --- augmentation -------------------------------------------------------------------------
+
+def _square_pair():
+    mask = np.zeros((32, 32), np.int32)
+    mask[8:20, 10:24] = 1
+    mask[20:26, 10:16] = 3
+    return mask.astype(np.float32)[..., None] / 3.0, mask
+
+
+def test_does_the_same_seed_give_the_same_augmentation():
+    image, mask = _square_pair()
+    a = augment.augment_pair(image, mask, np.array([4, 2]))
+    b = augment.augment_pair(image, mask, np.array([4, 2]))
+    c = augment.augment_pair(image, mask, np.array([5, 2]))
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_are_image_and_mask_moved_together(seed):
+    image, mask = _square_pair()
+    settings = augment.AugmentSettings(flip_left_right=0.5, flip_up_down=0.5, gamma=0,
+                                       contrast=0, brightness=0, noise=0)
+    moved_image, moved_mask = augment.augment_pair(image, mask, np.array([seed, 0]), settings)
+    moved_image, moved_mask = moved_image.numpy()[..., 0], moved_mask.numpy()
+    assert moved_mask.shape == mask.shape and moved_mask.dtype == mask.dtype
+    assert set(np.unique(moved_mask)) <= {0, 1, 3}
+    # the image encodes the labels (value/3): away from edges (where bilinear and
+    # nearest interpolation differ) the moved image must still equal moved mask / 3
+    from scipy import ndimage
+
+    uniform = ndimage.maximum_filter(moved_mask, 3) == ndimage.minimum_filter(moved_mask, 3)
+    assert (uniform & (moved_mask == 1)).sum() > 30
+    np.testing.assert_allclose(moved_image[uniform], moved_mask[uniform] / 3.0, atol=0.02)
+
+
+def test_does_no_augmentation_leave_the_pair_unchanged():
+    image, mask = _square_pair()
+    out_image, out_mask = augment.augment_pair(image, mask, np.array([1, 1]),
+                                               augment.NO_AUGMENTATION)
+    np.testing.assert_allclose(out_image.numpy(), image, atol=1e-6)
+    assert np.array_equal(out_mask.numpy(), mask)
+
+
+def test_does_intensity_augmentation_leave_the_mask_alone():
+    image, mask = _square_pair()
+    settings = augment.AugmentSettings(rotation_degrees=0, zoom=0, shift=0, gamma=0.5,
+                                       contrast=0.3, brightness=0.2, noise=0.05)
+    out_image, out_mask = augment.augment_pair(image, mask, np.array([3, 3]), settings)
+    assert np.array_equal(out_mask.numpy(), mask)
+    assert not np.allclose(out_image.numpy(), image)
+
+
+# --- pipeline and helpers ---------------------------------------------------------------------
+
+def test_does_the_pipeline_batch_and_repeat_identically():
+    rng = np.random.default_rng(0)
+    images = rng.random((10, 16, 16)).astype(np.float32)
+    masks = (images > 0.5).astype(np.uint8)
+    first = [b for b in train.make_dataset(images, masks, 4, seed=3,
+                                           augment=augment.AugmentSettings())]
+    second = [b for b in train.make_dataset(images, masks, 4, seed=3,
+                                            augment=augment.AugmentSettings())]
+    assert [tuple(x.shape) for x, _ in first] == [(4, 16, 16, 1), (4, 16, 16, 1),
+                                                  (2, 16, 16, 1)]
+    for (x1, y1), (x2, y2) in zip(first, second):
+        assert np.array_equal(x1, x2) and np.array_equal(y1, y2)
+
+
+def test_are_validation_patients_whole_and_spread_over_diagnoses():
+    records = [folder.CaseRecord(f"p{i}_{ph}", f"p{i}", diagnosis="A" if i < 6 else "B")
+               for i in range(10) for ph in ("ED", "ES")]
+    chosen = train.choose_validation_patients(records, fraction=0.2, seed=1)
+    assert len(chosen) == 2
+    assert {"A", "B"} == {("A" if int(p[1:]) < 6 else "B") for p in chosen}
+    assert chosen == train.choose_validation_patients(records, fraction=0.2, seed=1)
+    with pytest.raises(UserError, match="at least 2 patients"):
+        train.choose_validation_patients(records[:2])
+
+
+def test_does_normalisation_map_percentiles_to_0_and_1():
+    volume = np.arange(1000, dtype=np.float32).reshape(10, 10, 10)
+    out = inference.normalise_volume(volume, 1, 99)
+    assert out.min() == 0 and out.max() == 1 and out.dtype == np.float32
+    assert np.all(inference.normalise_volume(np.full((4, 4, 2), 7.0)) == 0)
+
+
+@pytest.mark.parametrize("shape", [(48, 40, 3), (40, 48, 2), (32, 32, 1)])
+def test_does_the_grid_round_trip_keep_the_shape_and_the_labels(shape):
+    rng = np.random.default_rng(0)
+    label = np.zeros(shape, np.uint8)
+    label[10:25, 12:30] = 1
+    grid = inference.to_grid(label, (64, 64), order=0)
+    assert grid.shape == (shape[2], 64, 64) and grid.dtype == np.uint8
+    one_hot = np.eye(2, dtype=np.float32)[grid]
+    back = inference.from_grid(one_hot, shape[:2])
+    assert back.shape == shape + (2,)
+    assert np.mean(np.argmax(back, -1) == label) > 0.97
+    image = inference.to_grid(rng.random(shape).astype(np.float32), (64, 64))
+    assert image.shape == (shape[2], 64, 64) and image.dtype == np.float32
+
+
+def test_does_postprocessing_keep_only_the_largest_component_per_label():
+    label = np.zeros((20, 20, 3), np.uint8)
+    label[2:10, 2:10, :] = 1
+    label[15:17, 15:17, 1] = 1     # small LV island: removed
+    label[12:18, 2:6, :] = 3       # RV: kept
+    out = inference.keep_largest_component(label)
+    assert out[15, 15, 1] == 0 and out[5, 5, 1] == 1 and out[14, 3, 0] == 3
+    assert (out == 1).sum() == 8 * 8 * 3
+
+
+# --- training through the command line ----------------------------------------------------
+
+@pytest.mark.slow
+def test_does_train_segmentation_write_a_model_with_its_settings(tmp_path, run_cli):
+    data = write_dataset(tmp_path / "data", patients=3, test_patients=1,
+                         labels={"background": 0, "RV": 3})
+    for image in (data / "imagesTs").iterdir():  # training must never open the test split
+        image.write_bytes(b"not a nifti")
+    out = tmp_path / "models" / "rv.keras"
+    code, stdout, stderr = run_cli("train", "segmentation", "--data", data, "--out", out,
+                                   "--epochs", 1)
+    assert code == 0, stderr
+    assert out.is_file() and train.curves_path(out).is_file()
+    info = inference.read_model_info(out)
+    assert info.task == "segmentation"
+    assert info.labels == {"background": 0, "RV": 3}
+    assert info.input_size == (128, 128)
+    assert info.training["epochs_run"] == 1
+    validation = {c.split("_")[0] for c in info.training["validation_cases"]}
+    training = {c.split("_")[0] for c in info.training["train_cases"]}
+    assert validation and not validation & training
+    assert not any("2CH" in c for c in info.training["train_cases"])
+    model, _ = inference.load_model_file(out)
+    assert model.output_shape == (None, 128, 128, 2)
+    assert all(layer.dtype_policy.name == "float32" for layer in model.layers)
+
+
+@pytest.mark.slow
+def test_does_a_short_training_learn_the_tiny_shapes(tmp_path):
+    data = write_dataset(tmp_path / "data", patients=6, long_axis=False)
+    settings = train.SegmentationSettings(**FAST, epochs=12, learning_rate=1e-2)
+    _, info, history = train.train_segmentation(data, tmp_path / "m.keras", seed=0,
+                                                settings=settings, verbose=False)
+    assert info.training["best_val_dice"] > 0.7
+    assert len(history["loss"]) == 12 and history["loss"][-1] < history["loss"][0]
+
+
+@pytest.mark.slow
+def test_does_the_same_seed_give_the_same_model(tmp_path):
+    data = write_dataset(tmp_path / "data", patients=3, long_axis=False)
+    settings = train.SegmentationSettings(**FAST, epochs=2)
+    runs = [train.train_segmentation(data, tmp_path / f"m{i}.keras", seed=5,
+                                     settings=settings, verbose=False)[2] for i in (1, 2)]
+    np.testing.assert_allclose(runs[0]["loss"], runs[1]["loss"], rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_does_train_classifier_learn_views_from_cases_csv(tmp_path, run_cli):
+    data = write_dataset(tmp_path / "data", patients=4)
+    out = tmp_path / "views.keras"
+    code, stdout, stderr = run_cli("train", "classifier", "--data", data, "--out", out,
+                                   "--epochs", 2)
+    assert code == 0, stderr
+    info = inference.read_model_info(out)
+    assert info.task == "classifier" and info.labels == {"other": 0, "SAX": 1}
+    assert "view" in info.classifier_target
+    model, _ = inference.load_model_file(out)
+    assert model.output_shape == (None, 1)
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+def test_is_a_missing_dataset_folder_one_sentence(tmp_path, run_cli):
+    code, _, stderr = run_cli("train", "segmentation", "--data", tmp_path / "nope", "--out",
+                              tmp_path / "m.keras")
+    assert code == 2 and "does not exist" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_is_an_empty_dataset_refused(tmp_path, run_cli):
+    data = tmp_path / "data"
+    folder.write_metadata(data, [], {"background": 0, "LV": 1}, name="empty")
+    code, _, stderr = run_cli("train", "segmentation", "--data", data, "--out",
+                              tmp_path / "m.keras")
+    assert code == 2 and "empty" in stderr
+    assert not list(tmp_path.glob("m*"))
+
+
+def test_is_a_label_folder_without_images_refused(tmp_path, run_cli):
+    data = write_dataset(tmp_path / "data", patients=2, long_axis=False)
+    for image in (data / "imagesTr").iterdir():
+        image.unlink()
+    code, _, stderr = run_cli("train", "segmentation", "--data", data, "--out",
+                              tmp_path / "m.keras")
+    assert code == 2 and "labelsTr" in stderr and "no images" in stderr
+
+
+def test_are_labels_missing_from_dataset_json_refused(tmp_path, run_cli):
+    data = write_dataset(tmp_path / "data", patients=2, long_axis=False)
+    meta = json.loads((data / "dataset.json").read_text())
+    meta["labels"] = {"background": 0, "LV": 1}
+    (data / "dataset.json").write_text(json.dumps(meta))
+    code, _, stderr = run_cli("train", "segmentation", "--data", data, "--out",
+                              tmp_path / "m.keras", "--epochs", 1)
+    assert code == 2 and "dataset.json does not list" in stderr and "[2, 3]" in stderr
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_is_an_output_without_keras_suffix_refused(tmp_path, run_cli):
+    data = write_dataset(tmp_path / "data", patients=2, long_axis=False)
+    code, _, stderr = run_cli("train", "segmentation", "--data", data, "--out",
+                              tmp_path / "m.h5")
+    assert code == 2 and ".keras" in stderr
+
+
+def test_does_the_classifier_need_both_view_classes(tmp_path, run_cli):
+    data = write_dataset(tmp_path / "data", patients=2, long_axis=False)
+    code, _, stderr = run_cli("train", "classifier", "--data", data, "--out",
+                              tmp_path / "m.keras")
+    assert code == 2 and "long-axis" in stderr
+
+
+def test_is_a_model_file_settings_block_readable_without_tensorflow(tmp_path):
+    info = inference.ModelInfo(task="segmentation", labels={"background": 0, "LV": 1},
+                               input_size=(128, 128))
+    path = tmp_path / "m.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(inference.METADATA_MEMBER, info.to_json())
+    assert inference.read_model_info(path) == info
+    assert dataclasses.asdict(inference.ModelInfo.from_json(info.to_json())) == \
+        dataclasses.asdict(info)
