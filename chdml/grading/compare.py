@@ -478,3 +478,179 @@ def score_at_least(metric: str, floor: float) -> ScoreAtLeast:
     if metric not in METRICS:
         raise ValueError(f"unknown metric '{metric}'; choose one of {sorted(METRICS)}")
     return ScoreAtLeast(metric=metric, floor=float(floor))
+
+
+# ---------------------------------------------------------------------------------------
+# Added for workshop 1 (w1 helper): a loss curve that goes down, and epochs of batches.
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Decreasing(Comparator):
+    """A training curve (``got[key]`` of a history dict, or a plain list) goes down.
+
+    Passes when the curve has at least two epochs, every value is finite, and the last
+    value is at most ``1 - min_drop`` times the first (``min_drop=0.5``: the loss at least
+    halves). ``expected`` is not used: the rule is the same for every case.
+    """
+
+    kind: ClassVar[str] = "decreasing"
+    key: str = "loss"
+    min_drop: float = 0.5
+
+    def __call__(self, got: Any, expected: Any, inputs: dict) -> Verdict:
+        expected_words = (f"a '{self.key}' curve of at least 2 epochs, all values finite, "
+                          f"ending at most {100 * (1 - self.min_drop):.0f}% of its first value")
+        if (verdict := _failed_value(got, expected_words)) is not None:
+            return verdict
+        if isinstance(got, dict):
+            if self.key not in got:
+                return Verdict(False, expected_words,
+                               f"a history with {describe(sorted(got), 120)} but no "
+                               f"'{self.key}' (did you compile with a loss?)")
+            got = got[self.key]
+        values = _as_array(got)
+        if values is None or values.dtype.kind not in "biuf" or values.ndim != 1:
+            return Verdict(False, expected_words, describe(got) + " (not a list of numbers)")
+        curve = ", ".join(f"{value:.4g}" for value in values[:6]) + \
+            (", ..." if len(values) > 6 else "")
+        got_words = f"{len(values)} epoch(s): [{curve}]"
+        if len(values) < 2:
+            return Verdict(False, expected_words, got_words + " (train for more epochs)")
+        bad = np.flatnonzero(~np.isfinite(values.astype(np.float64)))
+        if bad.size:
+            return Verdict(False, expected_words,
+                           f"{got_words} (not a number from epoch {int(bad[0]) + 1} on: the "
+                           "learning rate may be too high)")
+        first, last = float(values[0]), float(values[-1])
+        if last > (1 - self.min_drop) * first:
+            return Verdict(False, expected_words,
+                           f"{got_words} (from {first:.4g} to {last:.4g}: not low enough)")
+        return Verdict(True, expected_words, got_words)
+
+
+def decreasing(key: str = "loss", min_drop: float = 0.5) -> Decreasing:
+    """A history's ``key`` curve falls by at least ``min_drop`` (see :class:`Decreasing`)."""
+    if not 0 <= min_drop < 1:
+        raise ValueError(f"min_drop must be in [0, 1), got {min_drop}")
+    return Decreasing(key=key, min_drop=float(min_drop))
+
+
+@dataclass(frozen=True)
+class EpochsOfBatches(Comparator):
+    """Epochs from a batch iterator (produced by ``producers.call_each``) are right.
+
+    ``inputs["calls"]`` lists the calls ``[images, labels, batch_size, shuffle, seed]``;
+    ``got`` has one result per call (a list of ``(image_batch, label_batch)`` pairs);
+    ``expected`` the reference's batch sizes per call, e.g. ``[[5, 5, 3], [5, 5, 3]]``.
+    Judged for each call: every batch is a pair of images and their own labels (samples
+    are recognised by their image, so the input images must be distinct); the batch
+    sizes are the expected ones (full batches, then the last partial batch, kept); every
+    sample appears exactly once; without shuffling, samples come in their stored order;
+    with shuffling (10 or more samples) not. Between calls: the same seed gives the same
+    order, different seeds different orders (10 or more samples). Any seeded shuffle
+    passes: the order itself is not compared with the reference's.
+    """
+
+    kind: ClassVar[str] = "epochs_of_batches"
+    min_shuffled: int = 10
+
+    def __call__(self, got: Any, expected: Any, inputs: dict) -> Verdict:
+        calls = inputs["calls"]
+        expected_words = "; ".join(
+            f"epoch {k + 1}: batches of {list(sizes)} samples, every sample once"
+            + (", shuffled with seed " + str(call[4]) if call[3] else ", stored order")
+            for k, (call, sizes) in enumerate(zip(calls, expected)))
+        if (verdict := _failed_value(got, expected_words)) is not None:
+            return verdict
+        if not isinstance(got, list) or len(got) != len(calls):
+            return Verdict(False, expected_words, describe(got) + " (not one epoch per call)")
+        orders, words, problems = [], [], []
+        for k, (call, run, sizes) in enumerate(zip(calls, got, expected)):
+            order, run_words, run_problems = self._epoch(call, run, list(sizes))
+            orders.append(order)
+            words.append(f"epoch {k + 1}: {run_words}")
+            problems += [f"epoch {k + 1}: {problem}" for problem in run_problems]
+        for k in range(len(calls)):
+            for j in range(k + 1, len(calls)):
+                problem = self._pair(calls[k], calls[j], orders[k], orders[j])
+                if problem:
+                    problems.append(f"epochs {k + 1} and {j + 1}: {problem}")
+        got_words = "; ".join(words)
+        if problems:
+            return Verdict(False, expected_words, f"{got_words} ({'; '.join(problems[:4])})")
+        return Verdict(True, expected_words, got_words)
+
+    def _epoch(self, call: list, run: Any, sizes: list) -> tuple[list | None, str, list]:
+        """(order of sample numbers or None, what came back in words, problems)."""
+        images, labels, _batch_size, shuffle, _seed = call
+        images, labels = np.asarray(images), np.asarray(labels)
+        if not isinstance(run, list):
+            return None, describe(run, 80), ["not a list of batches (did you `yield` or "
+                                             "`return` the batches?)"]
+        index = {images[i].astype(np.float64).tobytes(): i for i in range(len(images))}
+        order, got_sizes = [], []
+        for b, batch in enumerate(run):
+            if not isinstance(batch, list) or len(batch) != 2:
+                return None, f"{len(run)} batches", [
+                    f"batch {b + 1} is {describe(batch, 60)}, not a pair (images, labels)"]
+            image_batch, label_batch = _as_array(batch[0]), _as_array(batch[1])
+            if (image_batch is None or label_batch is None or image_batch.ndim == 0
+                    or image_batch.shape[1:] != images.shape[1:]
+                    or len(image_batch) != len(label_batch)):
+                return None, f"{len(run)} batches", [
+                    f"batch {b + 1} is not a pair (images, labels) of the same length with "
+                    f"images shaped like the input images {images.shape[1:]}"]
+            try:
+                numbers = [index[image.astype(np.float64).tobytes()] for image in image_batch]
+            except KeyError:
+                return None, f"{len(run)} batches", [
+                    f"batch {b + 1} holds images that are not in the data"]
+            if not np.array_equal(label_batch, labels[numbers]):
+                return None, f"{len(run)} batches", [
+                    f"in batch {b + 1} the labels do not belong to their images (shuffle "
+                    "images and labels with the same order)"]
+            order += numbers
+            got_sizes.append(len(numbers))
+        words = f"batches of {got_sizes} samples"
+        problems = []
+        n_samples = len(images)
+        if got_sizes != sizes:
+            full = [size for size in sizes if size == sizes[0]] if sizes else []
+            if got_sizes == full and len(sizes) == len(full) + 1:
+                problems.append(f"the last, partial batch of {sizes[-1]} samples is missing")
+            else:
+                problems.append(f"batch sizes {got_sizes} instead of {sizes}")
+        counts = np.bincount(np.asarray(order, dtype=np.int64), minlength=n_samples) \
+            if order else np.zeros(n_samples, dtype=np.int64)
+        if np.any(counts != 1):
+            missing, repeated = np.flatnonzero(counts == 0), np.flatnonzero(counts > 1)
+            if missing.size:
+                problems.append(f"{missing.size} sample(s) never seen")
+            if repeated.size:
+                problems.append(f"{repeated.size} sample(s) seen more than once")
+        elif not shuffle and order != list(range(n_samples)):
+            problems.append("without shuffling the samples should come in their stored order")
+        elif shuffle and n_samples >= self.min_shuffled and order == list(range(n_samples)):
+            problems.append("the samples were not shuffled")
+        return order, words, problems
+
+    def _pair(self, first: list, second: list, order_1: list | None,
+              order_2: list | None) -> str:
+        """A problem between two epochs on the same data, or ``""``."""
+        if order_1 is None or order_2 is None or not (first[3] and second[3]):
+            return ""
+        same_data = np.array_equal(np.asarray(first[0]), np.asarray(second[0]))
+        if not same_data:
+            return ""
+        if first[4] == second[4] and order_1 != order_2:
+            return (f"the same seed ({first[4]}) gave two different orders (make the shuffle "
+                    "depend on the seed only, e.g. np.random.default_rng(seed))")
+        if first[4] != second[4] and order_1 == order_2 and len(order_1) >= self.min_shuffled:
+            return (f"seeds {first[4]} and {second[4]} gave the same order (use the seed "
+                    "argument)")
+        return ""
+
+
+def epochs_of_batches(min_shuffled: int = 10) -> EpochsOfBatches:
+    """Epochs of a batch iterator are complete, correctly batched and seeded
+    (see :class:`EpochsOfBatches`)."""
+    return EpochsOfBatches(min_shuffled=int(min_shuffled))

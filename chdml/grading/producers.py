@@ -247,3 +247,107 @@ class PredictWith(Producer):
 def predict_with(model: str, images: str = "images") -> PredictWith:
     """The student's trained ``model`` (a variable name) predicting ``inputs[images]``."""
     return PredictWith(model=model, images=images)
+
+
+# ---------------------------------------------------------------------------------------
+# Added for workshop 1 (w1 helper): repeated calls of a function that may yield its
+# results, a model's learned weights, and a training history.
+# ---------------------------------------------------------------------------------------
+MAX_ITEMS = 100_000
+"""Most items taken from an iterator a student's function returns (an endless generator
+must not hang the check)."""
+
+
+def _materialise(result: Any) -> Any:
+    """A list for an iterator or generator (consumed once, at most :data:`MAX_ITEMS`)."""
+    from collections.abc import Iterator
+    from itertools import islice
+
+    if not isinstance(result, Iterator):
+        return result
+    items = list(islice(result, MAX_ITEMS + 1))
+    if len(items) > MAX_ITEMS:
+        raise ValueError(f"the function yielded more than {MAX_ITEMS} items (does it ever "
+                         "stop?)")
+    return items
+
+
+@dataclass(frozen=True)
+class CallEach(Producer):
+    """Call the student's function once per argument list in ``inputs[calls]``.
+
+    Returns the list of results; a result that is an iterator or generator (a function
+    that ``yield``s) becomes the list of what it yields. Used to see several epochs of a
+    batch iterator, with the same or different seeds, in one case.
+    """
+
+    kind: ClassVar[str] = "call_each"
+    function: str = ""
+    calls: str = "calls"
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        function = lookup(namespace, self.function)
+        if not callable(function):
+            raise TypeError(f"`{self.function}` should be a function but is a "
+                            f"{type(function).__name__}")
+        return [_materialise(function(*arguments)) for arguments in inputs[self.calls]]
+
+
+def call_each(function: str, calls: str = "calls") -> CallEach:
+    """``[function(*args) for args in inputs[calls]]``, generators turned into lists.
+
+    Example:
+        >>> producers.call_each("iterate_batches")  # inputs["calls"] = [[images, labels, 4, True, 0], ...]
+    """
+    return CallEach(function=function, calls=calls)
+
+
+@dataclass(frozen=True)
+class FlatWeights(Producer):
+    """All weights of the student's model (a variable) as one vector, in layer order.
+
+    ``np.concatenate([w.ravel() for w in model.get_weights()])``: for a one-unit Dense
+    model on one input that is ``[weight, bias]``.
+    """
+
+    kind: ClassVar[str] = "flat_weights"
+    model: str = ""
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        model = lookup(namespace, self.model)
+        if not hasattr(model, "get_weights"):
+            raise TypeError(f"`{self.model}` should be a Keras model but is a "
+                            f"{type(model).__name__}")
+        weights = [np.ravel(np.asarray(weight)) for weight in model.get_weights()]
+        return np.concatenate(weights) if weights else np.zeros(0)
+
+
+def flat_weights(model: str) -> FlatWeights:
+    """The learned weights of the student's ``model`` (a variable name), flattened."""
+    return FlatWeights(model=model)
+
+
+@dataclass(frozen=True)
+class TrainingHistory(Producer):
+    """The per-epoch logs of a training run: ``{"loss": [...], "val_loss": [...], ...}``.
+
+    The variable may hold what ``model.fit`` returns (a Keras ``History``; its
+    ``.history`` is taken) or that dict itself.
+    """
+
+    kind: ClassVar[str] = "history"
+    name: str = ""
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        value = lookup(namespace, self.name)
+        logs = getattr(value, "history", value)
+        if not isinstance(logs, dict):
+            raise TypeError(f"`{self.name}` should be what model.fit(...) returns (a "
+                            f"History) but is a {type(value).__name__}")
+        return {str(key): [float(item) for item in np.ravel(np.asarray(values, dtype=float))]
+                for key, values in logs.items()}
+
+
+def history(name: str) -> TrainingHistory:
+    """The training history held in the student's variable ``name`` (e.g. ``"history"``)."""
+    return TrainingHistory(name=name)
