@@ -59,28 +59,32 @@ def cases(rng: np.random.Generator) -> list[Case]:
                 "base_filters": int(rng.choice([4, 6])), "dense_units": int(rng.choice([8, 12]))}
 
     return [
-        Case("the notebook's model with dropout 0.5", public=True, points=1,
-             inputs=settings(64, 3, 8, 32, dropout=0.5)),
-        Case("the notebook's model with L2 weight decay 0.001", public=True, points=1,
-             inputs=settings(64, 3, 8, 32, l2=0.001)),
-        Case("the notebook's model with augmentation", public=True, points=1,
-             inputs=settings(64, 3, 8, 32, augment=True)),
+        Case("all three switches on a small model (32 x 32 images, 2 blocks)", public=True,
+             points=1, inputs=settings(32, 2, 4, 8, dropout=0.5, l2=0.001, augment=True),
+             hint="Augmentation layers go first, right after the input; Dropout after "
+                  "Flatten and after the hidden Dense layer; L2 on every Conv2D and Dense."),
+        Case("the notebook's model with dropout 0.5", public=False, points=1,
+             inputs=settings(64, 3, 8, 32, dropout=0.5),
+             hint="Dropout(dropout) after Flatten and after the hidden Dense layer."),
+        Case("the notebook's model with L2 weight decay 0.001", public=False, points=1,
+             inputs=settings(64, 3, 8, 32, l2=0.001),
+             hint="kernel_regularizer=keras.regularizers.L2(l2) on every Conv2D and Dense "
+                  "layer, the output layer too; no bias or activity regulariser."),
+        Case("the notebook's model with augmentation", public=False, points=1,
+             inputs=settings(64, 3, 8, 32, augment=True),
+             hint="RandomFlip, RandomRotation and RandomZoom right after the input; Keras' "
+                  "Random* layers change images only while training."),
         Case("every switch off (a plain model)", public=False, points=1,
              inputs=settings(**other_size()),
              hint="Add Dropout, regularisers and augmentation layers only when their switch "
                   "is on."),
         Case("another dropout rate: the parameter count must not change", public=False,
              points=1, inputs=settings(**other_size(), dropout=float(rng.choice([0.2, 0.3]))),
-             hint="Dropout(dropout) after Flatten and after the hidden Dense layer; dropout "
-                  "has no weights, so the number of parameters stays the same."),
+             hint="Use the dropout argument as the rate; dropout has no weights, so the "
+                  "number of parameters stays the same."),
         Case("another L2 strength on other sizes", public=False, points=1,
              inputs=settings(**other_size(), l2=float(rng.choice([1e-4, 3e-4]))),
-             hint="kernel_regularizer=keras.regularizers.L2(l2) on every Conv2D and Dense "
-                  "layer, the output layer too; no bias or activity regulariser."),
-        Case("all three switches on other sizes", public=False, points=1,
-             inputs=settings(**other_size(), dropout=0.25, l2=2e-4, augment=True),
-             hint="Augmentation layers go first, right after the input; Keras' Random* "
-                  "layers change images only while training."),
+             hint="Use the l2 argument as the strength, on every Conv2D and Dense layer."),
     ]
 
 
