@@ -117,9 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("submissions", help="nbgrader submitted/ folder or a flat folder of .ipynb")
     p.add_argument("--out", required=True, help="folder for grades.csv, feedback, summary")
     p.add_argument("--workers", type=int, default=None)
-    p.add_argument("--timeout", type=float, default=None, help="seconds per notebook")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds per notebook (default 900)")
     p.add_argument("--force", action="store_true", help="regrade unchanged submissions")
     p.add_argument("--course", default=".", help="course folder (default: current)")
+    p.add_argument("--cell-timeout", type=float, default=None,
+                   help="seconds per cell (default 300)")
+    p.add_argument("--memory-limit", type=float, default=None,
+                   help="megabytes of memory per notebook (default 4096)")
     _command(p, "chdml.grading.batch:main")
 
     p = commands.add_parser("demo", help="the whole story on built-in data")

@@ -69,6 +69,17 @@ class Course:
             return prefix + str(self.root / url[len(prefix):])
         return url
 
+    def private_files(self) -> list[Path]:
+        """Course paths a student's code must never see: the gradebook and nbgrader's
+        folders of returned, graded and feedback notebooks."""
+        paths = [self.root / self._course_path(name, default) for name, default in (
+            ("submitted_directory", "submitted"), ("autograded_directory", "autograded"),
+            ("feedback_directory", "feedback"))]
+        url = self.gradebook_url
+        if url.startswith("sqlite:///"):
+            paths.append(Path(url[len("sqlite:///"):]))
+        return paths
+
     def _course_path(self, name: str, default: str) -> str:
         return str(self.config.CourseDirectory.get(name, default))
 

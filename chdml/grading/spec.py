@@ -133,8 +133,8 @@ def draw_cases(workshop: str, exercise: Exercise, *, hidden: bool = True,
     return drawn
 
 
-def total_points(workshop: str, exercise: Exercise) -> float:
-    """Sum of the points of all cases of ``exercise``."""
+def total_points(exercise: Exercise) -> float:
+    """Sum of the points of all cases of ``exercise`` (public and hidden)."""
     return float(sum(case.points for case in exercise.cases(np.random.default_rng(0))))
 
 
