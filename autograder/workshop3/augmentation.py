@@ -104,6 +104,7 @@ EXERCISE = Exercise(
     reference=reference,
     compare=compare.augmentation_consistent(min_alignment=0.9),
     cases=cases,
-    hint="rng = np.random.default_rng(seed); draw flip, angle and zoom once; move the image "
-         "with order=1 and the mask with order=0; return image, mask, label.",
+    hint="Make one generator from the seed (np.random.default_rng), draw the flip, angle "
+         "and zoom once, move the image with order=1 and the mask with order=0, and return "
+         "the label as it came.",
 )

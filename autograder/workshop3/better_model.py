@@ -88,6 +88,7 @@ EXERCISE = Exercise(
     reference=reference,
     compare=compare.beats_baseline(min_accuracy=MIN_ACCURACY, max_loss=MAX_LOSS),
     cases=cases,
-    hint="Cures of overfitting: build_classifier(..., dropout=0.5, l2=1e-4) and "
-         "make_callbacks(...) in fit; train on train_images with validation_data.",
+    hint="Use the cures of this workshop: your build_classifier with dropout 0.5 and L2 "
+         "1e-4, and your early-stopping callbacks in fit, with validation_data; train on "
+         "train_images like the baseline.",
 )

@@ -100,7 +100,7 @@ EXERCISE = Exercise(
                           dropout_rates=compare.arrays(atol=1e-6),
                           other_penalties=compare.exact()),
     cases=cases,
-    hint="if dropout > 0: add keras.layers.Dropout(dropout); if l2 > 0: pass "
-         "kernel_regularizer=keras.regularizers.L2(l2) to every Conv2D and Dense layer; if "
-         "augment: start with RandomFlip, RandomRotation and RandomZoom layers.",
+    hint="Dropout layers only when dropout is above 0, an L2(l2) kernel regulariser on "
+         "every Conv2D and Dense layer only when l2 is above 0, and RandomFlip, "
+         "RandomRotation and RandomZoom first only when augment is True.",
 )
