@@ -10,25 +10,29 @@ task, 64 x 64, a seed the notebook never uses; the hidden labels never reach the
 The grader computes each model's cross-entropy loss and accuracy (producer
 ``predict_each``, comparison ``beats_baseline``): the regularised model passes when its
 loss is lower than the baseline's on the same images, its loss is at most 0.6 and its
-accuracy at least 0.85.
+accuracy at least 0.80.
 
 Why the loss: on 24 training images the baseline's *accuracy* is already high, and
 overfitting shows mostly as over-confidence (probabilities near 0 or 1 for wrong answers),
 which the loss measures and accuracy hides; the floors keep a model from passing by
 spoiling the baseline.
 
-Measured (``bench/bench_workshops.py --floors``; the notebook's recipes, training seeds
-0-5, two sets of 200 new images each, this CPU): baseline loss 0.35-1.98 (mean 1.16),
-accuracy 0.81-0.95 (mean 0.88); the notebook's regularised model (dropout 0.5, L2 1e-4,
-early stopping with patience 8) loss 0.10-0.41 (mean 0.21), accuracy 0.915-0.965 (mean
-0.94): lower loss than its baseline in 12 of 12 pairs; the absolute floors leave margins
-of 0.19 (loss) and 0.065 (accuracy) below its worst run. Early stopping alone gave loss
-0.13-0.83: it beat its baseline in 10 of 12 pairs.
+Measured with ``bench/workshop3_floors.py`` (the notebook's own cells, training seeds 0-5,
+two sets of 200 new images each, seeds 100001 and 100002; this 2-vCPU machine): baseline
+loss 0.566-3.064 (mean 1.573), accuracy 0.790-0.935 (mean 0.869); the notebook's
+regularised model (dropout 0.5, L2 1e-4, early stopping with patience 8) loss 0.108-0.409
+(mean 0.253), accuracy 0.890-0.950 (mean 0.929). It had the lower loss in 12 of 12 pairs;
+the absolute floors leave margins of 0.19 (loss 0.6) and 0.09 (accuracy 0.80) below its
+worst run. (Before the notebook existed, a first sweep of the same recipes on a slightly
+different split gave baseline loss 0.35-1.98 and regularised 0.10-0.41; early stopping
+alone, loss 0.13-0.83, would have met the whole rule in 10 of 12.)
 
-Typical mistakes caught: the baseline copied or trained again instead of regularised
-(equal loss is not lower); a regularised model trained too briefly or on other data;
-images scaled differently from ``train_images`` (e.g. multiplied by 255); labels or
-predictions inverted; predictions thresholded to 0/1 labels (use probabilities).
+Typical mistakes caught (proved in ``tests/workshops/test_workshop3.py`` with stand-in
+models): the baseline copied instead of regularised (an equal loss is not lower); a model
+that predicts poorly (trained too briefly, on other data, or on images scaled differently
+from ``train_images``: the floors); predictions inverted (label 1 taken for long axis);
+predictions thresholded to 0/1 labels (one confident mistake costs a loss of 16: use the
+probabilities); a spoiled baseline (the floors still apply).
 """
 import hashlib
 from functools import lru_cache
@@ -38,7 +42,7 @@ import numpy as np
 from chdml.grading import compare, producers
 from chdml.grading.spec import Case, Exercise
 
-MIN_ACCURACY = 0.85
+MIN_ACCURACY = 0.80
 MAX_LOSS = 0.6
 PUBLIC_SEED = 4343
 _LABELS: dict[str, np.ndarray] = {}

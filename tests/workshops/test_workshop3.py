@@ -430,6 +430,9 @@ def test_better_model_judges_loss_against_the_baseline_and_floors():
     labels_only = judge_models({"regularised_model": (calm > 0.5).astype(float),
                                 "baseline_model": overconfident}, truth, {})
     assert not labels_only.passed
+    inverted = judge_models({"regularised_model": 1 - calm, "baseline_model": overconfident},
+                            truth, {})
+    assert not inverted.passed
     softmax = np.concatenate([1 - calm, calm], axis=1)      # two softmax units are fine
     assert judge_models({"regularised_model": softmax, "baseline_model": overconfident},
                         truth, {}).passed
