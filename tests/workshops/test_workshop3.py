@@ -254,6 +254,9 @@ def _builder(**changes):
         extra = {}
         if changes.get("bias_l2") and regulariser is not None:
             extra = {"bias_regularizer": keras.regularizers.L2(penalty)}
+        if changes.get("activity_l2") and regulariser is not None:
+            conv_reg = dense_reg = output_reg = None
+            extra = {"activity_regularizer": keras.regularizers.L2(penalty)}
         layers = [keras.Input(shape=tuple(input_shape))]
         augmentation = [keras.layers.RandomFlip("horizontal"),
                         keras.layers.RandomRotation(0.1), keras.layers.RandomZoom(0.2)]
@@ -308,12 +311,13 @@ def test_regularisation_reference_and_alternatives_pass(workshop, drawn):
 
 @pytest.mark.parametrize("mistake, cases", [
     ("batchnorm", ["dropout 0.5", "another dropout rate", "all three"]),
-    ("fixed_dropout", ["another dropout rate"]),
+    ("fixed_dropout", ["another dropout rate", "every switch off"]),
     ("augment_always", ["every switch off", "dropout 0.5", "L2 weight decay", "another"]),
     ("l2_conv_only", ["L2 weight decay", "another L2", "all three"]),
     ("l2_dense_only", ["L2 weight decay", "another L2", "all three"]),
     ("l2_not_output", ["L2 weight decay", "another L2", "all three"]),
     ("bias_l2", ["L2 weight decay", "another L2", "all three"]),
+    ("activity_l2", ["L2 weight decay", "another L2", "all three"]),
     ("fixed_l2", ["another L2"]),
     ("augment_at_inference", ["with augmentation", "all three"]),
     ("augment_late", ["with augmentation", "all three"]),
