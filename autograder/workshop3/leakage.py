@@ -105,9 +105,9 @@ EXERCISE = Exercise(
     title="Finding patient leakage",
     producer=producers.call("leaked_patients", "train_slices", "validation_slices",
                             "test_slices"),
-    reference=lambda inputs: set(leaked_patients(inputs["train_slices"],
-                                                 inputs["validation_slices"],
-                                                 inputs["test_slices"])),
+    reference=lambda inputs: leaked_patients(inputs["train_slices"],
+                                             inputs["validation_slices"],
+                                             inputs["test_slices"]),   # sorted: reproducible
     compare=compare.sets(),
     cases=cases,
     hint="Turn each list of slice names into a set of patient ids (name.split('_')[0]), "
