@@ -101,7 +101,7 @@ def picture(real, synthetic, path):
             for j, (image, mask, phase) in enumerate(((ed, ed_mask, "ED"), (es, es_mask, "ES"))):
                 lv = mask == 1 if mask.dtype != bool else mask
                 k = int(lv.reshape(len(lv), -1).sum(1).argmax())
-                ax = axes[2 * row + j, 2 * col] if False else axes[2 * row + j, col * 2]
+                ax = axes[2 * row + j, col * 2]
                 ax.imshow(to_255(image)[k], cmap="gray", vmin=0, vmax=255)
                 ax.set_title(f"{title} {name} {phase}", fontsize=7)
                 ax.axis("off")
@@ -113,7 +113,7 @@ def picture(real, synthetic, path):
                     ax.contour(mask[k] == 3, [0.5], colors="c", linewidths=0.6)
                 ax.axis("off")
     fig.tight_layout()
-    fig.savefig(path, dpi=60)
+    fig.savefig(path, dpi=50)
 
 
 def main():

@@ -25,10 +25,10 @@ def cnn(size, n_classes):
 
     return keras.Sequential([
         keras.Input(shape=(size, size, 1)),
-        layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(),
         layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(),
+        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(),
         layers.Flatten(), layers.Dropout(0.3),
-        layers.Dense(64, activation="relu"),
+        layers.Dense(128, activation="relu"),
         layers.Dense(n_classes, activation="softmax")])
 
 
@@ -56,7 +56,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=int, default=6000)
     parser.add_argument("--test", type=int, default=1000)
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--skip-binary", action="store_true")
     args = parser.parse_args()
 

@@ -184,12 +184,25 @@ def body_transform(anatomy: Anatomy):
     return frame, np.asarray(anatomy.heart_offset, dtype=np.float64)
 
 
-def heart_layers(heart: Heart, an: Anatomy, palette: dict, tex: Textures) -> list:
-    """The heart's layers in painting order (see :mod:`chdml.data.synth.render`)."""
+def heart_layers(heart: Heart, an: Anatomy, palette: dict, tex: Textures,
+                 phase: str = "ED") -> list:
+    """The heart's layers at ``phase`` in painting order (see
+    :mod:`chdml.data.synth.render`).
+
+    At end-systole the small LV cavity looks greyer towards the apex (slowly moving
+    blood, compacted trabeculae, partial volume), as it does in real cines; a poorly
+    contracting LV shows some of this at end-diastole too (``an.slow_flow``).
+    """
     blood, myo, fat = palette["blood"], palette["myocardium"], palette["fat"]
+    slow = an.slow_flow * (1.0 if phase == "ES" else 0.3)
 
     def flowing(x, y, z):
         return np.float32(blood) * (1.0 + 0.05 * tex.flow(x, y, z))
+
+    def lv_flowing(x, y, z):
+        depth = np.clip((z - np.float32(heart.lv_endo.base))
+                        * np.float32(1.0 / heart.lv_endo.length), 0.0, 1.0)
+        return flowing(x, y, z) * (1.0 - np.float32(slow) * depth)
 
     def trabeculated(amount, length, base):
         def signal(x, y, z):
@@ -214,9 +227,12 @@ def heart_layers(heart: Heart, an: Anatomy, palette: dict, tex: Textures) -> lis
         layers.append(Layer(rv, trabeculated(an.rv_trabeculation, rv.length, rv.base), None,
                             shell=1.0 + 2.0 * an.rv_trabeculation))
     layers.append(Layer(epi, myo, 2))
-    layers.append(Layer(endo, flowing, 1))
-    layers.append(Layer(endo, trabeculated(an.lv_trabeculation, endo.length, endo.base),
-                        None, shell=1.0 + 2.5 * an.lv_trabeculation))
+    # the aortic root leaves the LV through a gap in the basal myocardial ring (LVOT)
+    layers.append(Layer(heart.aorta, blood, 0))
+    layers.append(Layer(endo, lv_flowing, 1))
+    trabeculation = min(1.0, an.lv_trabeculation + (0.25 if phase == "ES" else 0.0))
+    layers.append(Layer(endo, trabeculated(trabeculation, endo.length, endo.base),
+                        None, shell=1.0 + 2.5 * trabeculation))
     for muscle in heart.papillary:
         layers.append(Layer(muscle, myo, None))
     return layers
@@ -239,6 +255,11 @@ def body_layers(an: Anatomy, heart: Heart, palette: dict, tex: Textures,
         vessels = np.clip((tex.liver(x, y, z) - 1.4) * 2.0, 0.0, 1.0)
         return np.float32(palette["liver"]) + np.float32(palette["vessel"] - palette["liver"]) \
             * vessels
+
+    def bowel_signal(x, y, z):  # spleen, stomach and bowel: grey with bright fluid
+        fluid = np.clip((tex.liver(y, z, x) - 0.9) * 1.5, 0.0, 1.0)
+        return np.float32(palette["spleen"]) + np.float32(palette["vessel"] - palette["spleen"]) \
+            * fluid
 
     def textured(tissue, amount):
         def signal(x, y, z):
@@ -271,12 +292,12 @@ def body_layers(an: Anatomy, heart: Heart, palette: dict, tex: Textures,
     descending = shapes.Memo(shapes.Column(12.0 * s + 8.0, aorta_y, an.aorta_radius * 0.8))
     return [
         Layer(body, palette["fat"]),
-        Layer(shapes.Offset(body, -an.subcutaneous_fat), palette["muscle"]),
-        Layer(cavity, textured("mediastinum", 0.15)),
+        Layer(shapes.Offset(body, -an.subcutaneous_fat), textured("muscle", 0.25)),
+        Layer(cavity, textured("mediastinum", 0.3)),
         Layer(lungs[0], lung_signal),
         Layer(lungs[1], lung_signal),
         Layer(liver, liver_signal),
-        Layer(spleen, palette["spleen"]),
+        Layer(spleen, bowel_signal),
         Layer(vertebra, palette["marrow"]),
         Layer(canal, palette["csf"]),
         Layer(shapes.Offset(descending, 1.5), palette["muscle"]),

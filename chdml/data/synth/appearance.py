@@ -62,9 +62,9 @@ class Scanner:
 SCANNERS = {
     "A": Scanner("A", {}, noise=0.05, shading=0.30, gamma=1.0, scale=160.0,
                  window=(0.08, 99.8)),
-    "B": Scanner("B", {"myocardium": 0.85, "fat": 1.1, "liver": 0.9}, noise=0.035,
+    "B": Scanner("B", {"myocardium": 0.95, "fat": 1.1, "liver": 0.9}, noise=0.035,
                  shading=0.55, gamma=1.1, scale=160.0, window=(0.10, 99.5)),
-    "C": Scanner("C", {"myocardium": 1.1, "fat": 0.85, "muscle": 1.2}, noise=0.065,
+    "C": Scanner("C", {"myocardium": 0.95, "fat": 0.85, "muscle": 1.2}, noise=0.065,
                  shading=0.2, gamma=0.9, scale=900.0),
     "D": Scanner("D", {"myocardium": 1.05}, noise=0.05, shading=0.35, gamma=1.0,
                  scale=160.0, window=(0.12, 99.7)),
@@ -84,11 +84,25 @@ class Look:
     window_low: float
 
 
+#: Per-patient spread of each tissue's signal (log-uniform factor range). The heart's
+#: contrast stays within what real scans show (blood 3-5 times the myocardium); the
+#: other tissues vary more, as they do between patients (liver iron and fat, breathing,
+#: flip angle) and so that a model trained on these images learns the heart's shape and
+#: context rather than the exact grey of the liver.
+SPREAD = {
+    "blood": (1.0, 1.0), "myocardium": (0.75, 1.35), "fat": (0.6, 1.2),
+    "muscle": (0.5, 2.0), "liver": (0.6, 2.0), "spleen": (0.6, 1.8), "lung": (0.5, 2.5),
+    "vessel": (0.7, 1.2), "mediastinum": (0.5, 2.5), "marrow": (0.6, 1.6),
+    "csf": (0.7, 1.1),
+}
+
+
 def examination(rng: np.random.Generator, scanner: Scanner) -> Look:
     """Draw the per-patient variation of ``scanner``'s settings."""
     palette = {}
     for tissue, value in PALETTE.items():
-        jitter = 1.0 if tissue == "blood" else rng.uniform(0.88, 1.12)
+        low, high = SPREAD[tissue]
+        jitter = float(np.exp(rng.uniform(np.log(low), np.log(high))))
         palette[tissue] = value * scanner.contrast.get(tissue, 1.0) * jitter
     direction = rng.normal(size=3)
     direction[1] = abs(direction[1]) + 1.0  # anterior (chest coil) is brighter

@@ -162,7 +162,7 @@ def short_axis_slices(n_patients: int, size: int = 64, seed: int = 0, phases=PHA
         pixel, thickness = clinical_spacing(sub.anatomy, sub.geometry_rng)
         geometry = sax_geometry(sub.anatomy, sub.geometry_rng, matrix=size,
                                 pixel=pixel * _CLINICAL_MATRIX / size, thickness=thickness,
-                                jitter=7.0 * size / _CLINICAL_MATRIX)
+                                jitter=9.0 * size / _CLINICAL_MATRIX)
         for image in Camera(sub).shoot(geometry, phases):
             for k in range(image.image.shape[2]):
                 mask = image.label[:, :, k]
@@ -187,20 +187,22 @@ def _render_view(camera: Camera, view: str, size: int, rng, supersample: int):
     phase, scaled to [0, 1]."""
     an = camera.sub.anatomy
     matrix = size * supersample
-    fov = 190.0 * an.size ** 0.7 * rng.uniform(0.9, 1.1)
+    fov = 5.5 * (an.lv_b + an.lv_wall) * rng.uniform(0.92, 1.1)  # framed on the heart
     pixel = fov / matrix
-    jitter = 0.04 * matrix
+    jitter = 0.07 * matrix
     if view in ("axial", "coronal"):
         centre = np.array([0.0, 0.0, 0.45 * an.lv_length])
         geometry = body_plane_geometry(view, camera.sub.transform, rng, centre, matrix,
-                                       pixel, 7.0, jitter=jitter)
+                                       pixel * 1.3, 7.0, jitter=jitter, max_rotation=15.0)
     elif view == "SAX":
         level = rng.uniform(0.05, 0.85)
         geometry = sax_geometry(an, rng, matrix=matrix, pixel=pixel, levels=[level],
                                 jitter=jitter, n_sub=1)
     else:
+        # short-axis levels keep their partial volume (a basal slice grazes the base)
         geometry = long_axis_geometry(an, view, rng, matrix=matrix, pixel=pixel,
-                                      jitter=jitter, n_sub=1)
+                                      jitter=jitter, max_rotation=15.0,
+                                      n_sub=3 if view.startswith("SAX") else 1)
     phase = PHASES[int(rng.integers(2))]
     image = camera.shoot(geometry, (phase,))[0].image[:, :, 0]
     if supersample > 1:

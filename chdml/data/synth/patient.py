@@ -106,7 +106,8 @@ class Camera:
         if phase not in self._hearts:
             heart = anatomy_module.heart_at(self.sub.anatomy, phase)
             layers = anatomy_module.heart_layers(heart, self.sub.anatomy,
-                                                 self.sub.look.palette, self.sub.textures)
+                                                 self.sub.look.palette, self.sub.textures,
+                                                 phase)
             self._hearts[phase] = (layers, heart.sphere)
         return self._hearts[phase]
 

@@ -65,6 +65,7 @@ class Anatomy:
     papillary_radius: float
     papillary_angles: tuple
     lv_trabeculation: float  # 0..1
+    slow_flow: float       # darkening of LV blood towards the apex at ES (0..0.5)
     rv_trabeculation: float
     # atria and great arteries
     la_radius: float
@@ -107,6 +108,7 @@ def sample_anatomy(rng: np.random.Generator, phenotype: str) -> Anatomy:
         papillary_radius=(1.5 + 2.0 * s) * u(0.85, 1.2),
         papillary_angles=(np.pi + u(0.55, 0.95), np.pi - u(0.55, 0.95)),
         lv_trabeculation=u(0.2, 0.6), rv_trabeculation=u(0.4, 0.9),
+        slow_flow=u(0.0, 0.5),
         la_radius=17.0 * s * u(0.85, 1.15), ra_radius=18.0 * s * u(0.85, 1.15),
         aorta_radius=(5.0 + 7.0 * s) * u(0.9, 1.1), pa_radius=(5.0 + 7.5 * s) * u(0.9, 1.1),
         aorta_angle=np.deg2rad(u(25, 60)), epicardial_fat=u(1.5, 5.0) * s,
@@ -114,7 +116,7 @@ def sample_anatomy(rng: np.random.Generator, phenotype: str) -> Anatomy:
         body_half_depth=100.0 * s ** 0.8 * u(0.9, 1.12),
         subcutaneous_fat=u(3.0, 13.0) * s ** 0.5, chest_muscle=u(5.0, 12.0) * s ** 0.7,
         axis_azimuth=np.deg2rad(u(35, 60)), axis_elevation=np.deg2rad(u(15, 35)),
-        axis_roll=np.deg2rad(u(-20, 20)),
+        axis_roll=np.deg2rad(u(-25, 25)),
         heart_offset=(u(-5, 15) * s, u(-15, 0) * s, 0.0),
     )
     if phenotype == "dilated_rv":
@@ -149,5 +151,5 @@ def sample_anatomy(rng: np.random.Generator, phenotype: str) -> Anatomy:
                       rv_ef=u(0.38, 0.55), rv_shift=lv_r * g * u(0.8, 0.95),
                       rv_b=params["rv_b"] * u(1.1, 1.25),
                       la_radius=params["la_radius"] * u(1.15, 1.35),
-                      lv_trabeculation=u(0.5, 0.9), papillary_radius=params["papillary_radius"])
+                      lv_trabeculation=u(0.5, 0.9), slow_flow=u(0.3, 0.6))
     return Anatomy(**params)

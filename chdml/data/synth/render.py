@@ -67,7 +67,7 @@ class Layer:
             d = d - np.float32(self.grow)
         if self.bump:
             field, amount = self.bump
-            near = d < amount  # elsewhere the bump cannot reach: skip the texture there
+            near = d < amount + 3.0  # farther out the bump cannot reach: no texture there
             d = d.copy()
             d[near] -= np.clip(field(*[c[near] for c in xyz]) - 0.2, 0.0, 1.0) \
                 * np.float32(amount)

@@ -172,64 +172,6 @@ class Offset:
         return self.shape.distance(x, y, z) - self.by
 
 
-@dataclasses.dataclass
-class Below:
-    """Points below a dome-shaped surface ``z = top - curvature * |(x, y) - apex|^2``
-    (the diaphragm: liver and stomach lie below it), inside ``within``."""
-
-    top: float
-    apex_x: float
-    apex_y: float
-    curvature: float
-    within: object | None = None
-
-    def bounding_sphere(self):
-        return None
-
-    def distance(self, x, y, z):
-        dx, dy = x - self.apex_x, y - self.apex_y
-        surface = self.top - self.curvature * (dx * dx + dy * dy)
-        d = (z - surface) / np.sqrt(1.0 + 4.0 * self.curvature ** 2 * (dx * dx + dy * dy))
-        if self.within is not None:
-            d = np.maximum(d, self.within.distance(x, y, z))
-        return d
-
-
-@dataclasses.dataclass
-class Union:
-    """Inside any of ``shapes``."""
-
-    shapes: tuple
-
-    def bounding_sphere(self):
-        spheres = [s.bounding_sphere() for s in self.shapes]
-        if any(s is None for s in spheres):
-            return None
-        lo = np.min([c - r for c, r in spheres], axis=0)
-        hi = np.max([c + r for c, r in spheres], axis=0)
-        return (lo + hi) / 2.0, float(np.linalg.norm(hi - lo)) / 2.0
-
-    def distance(self, x, y, z):
-        d = self.shapes[0].distance(x, y, z)
-        for shape in self.shapes[1:]:
-            d = np.minimum(d, shape.distance(x, y, z))
-        return d
-
-
-@dataclasses.dataclass
-class Difference:
-    """Inside ``shape`` but outside ``minus``."""
-
-    shape: object
-    minus: object
-
-    def bounding_sphere(self):
-        return self.shape.bounding_sphere()
-
-    def distance(self, x, y, z):
-        return np.maximum(self.shape.distance(x, y, z), -self.minus.distance(x, y, z))
-
-
 def orthonormal_frame(axis, towards) -> np.ndarray:
     """3x3 rotation whose third column is ``axis`` and first column points as much as
     possible along ``towards``."""
@@ -254,40 +196,6 @@ class Intersection:
         for shape in self.shapes[1:]:
             d = np.maximum(d, shape.distance(x, y, z))
         return d
-
-
-@dataclasses.dataclass
-class Bumpy:
-    """``shape`` grown by a random amount between 0 and ``amount`` mm (0 over about
-    half of the surface) that varies smoothly with position (``field`` is a :class:`~chdml.data.synth.texture.NoiseField`);
-    used for irregular fat."""
-
-    shape: object
-    amount: float
-    field: object
-
-    def bounding_sphere(self):
-        sphere = self.shape.bounding_sphere()
-        return None if sphere is None else (sphere[0], sphere[1] + self.amount)
-
-    def distance(self, x, y, z):
-        grow = np.clip(self.field(x, y, z) - 0.2, 0.0, 1.0) * np.float32(self.amount)
-        return self.shape.distance(x, y, z) - grow
-
-
-@dataclasses.dataclass
-class Shell:
-    """The part of ``shape`` within ``depth`` mm of its surface (inside)."""
-
-    shape: object
-    depth: float
-
-    def bounding_sphere(self):
-        return self.shape.bounding_sphere()
-
-    def distance(self, x, y, z):
-        d = self.shape.distance(x, y, z)
-        return np.maximum(d, -d - np.float32(self.depth))
 
 
 @dataclasses.dataclass

@@ -28,7 +28,7 @@ LONG_AXIS_VIEWS = ("2CH", "4CH", "OT")
 #: The ten classes of the MNIST-like view set (index = class label).
 TEN_VIEWS = ("SAX basal", "SAX mid", "SAX apical", "2CH", "3CH (LVOT)", "4CH", "RVOT",
              "RV 2CH", "axial", "coronal")
-_SAX_LEVELS = {"SAX basal": (0.03, 0.2), "SAX mid": (0.38, 0.55), "SAX apical": (0.7, 0.86)}
+_SAX_LEVELS = {"SAX basal": (-0.06, 0.02), "SAX mid": (0.3, 0.48), "SAX apical": (0.76, 0.9)}
 
 
 @dataclasses.dataclass
@@ -73,22 +73,24 @@ U, V, W = np.eye(3)
 
 def clinical_spacing(an: Anatomy, rng: np.random.Generator):
     """``(pixel, thickness)`` in mm of a clinical 128 x 128 short-axis cine for this
-    patient's size: pixels of about 1.3-2.9 mm (the field of view grows with the child),
+    patient's size: pixels of about 1.3-3.2 mm (the field of view grows with the child),
     slices of 5-10 mm."""
-    pixel = float(np.clip(1.9 * an.size ** 0.6 * rng.uniform(0.85, 1.25), 1.3, 3.0))
+    pixel = float(np.clip(1.9 * an.size ** 0.6 * rng.uniform(0.82, 1.45), 1.3, 3.2))
     thickness = float(np.clip(np.round(3.5 + 4.5 * an.size + rng.normal(0, 0.8)), 5, 10))
     return pixel, thickness
 
 
 def sax_geometry(an: Anatomy, rng: np.random.Generator, matrix: int = 128,
                  pixel: float | None = None, thickness: float | None = None,
-                 levels=None, jitter: float = 7.0, max_rotation: float = 20.0,
+                 levels=None, jitter: float = 9.0, rotation=(-45.0, 70.0),
                  n_sub: int = 3) -> Geometry:
     """A short-axis stack covering the ventricles from base to apex.
 
     ``pixel`` and ``thickness`` default to :func:`clinical_spacing`. ``levels`` (fractions of the LV length from the base) gives
     single slices instead of the full stack. ``jitter`` is the standard deviation of the
-    heart's position in pixels.
+    heart's position in pixels. ``rotation`` is the range (degrees) of the in-plane turn
+    of the display: 0 puts the RV straight left of the LV, positive angles turn it
+    below-left; the default matches the spread of the real paediatric set (-55 to +65).
     """
     if pixel is None or thickness is None:
         default_pixel, default_thickness = clinical_spacing(an, rng)
@@ -103,7 +105,7 @@ def sax_geometry(an: Anatomy, rng: np.random.Generator, matrix: int = 128,
         offsets = np.asarray(levels, float) * an.lv_length
     centre_u = 0.35 * an.rv_shift if an.has_rv else 0.0
     shift = rng.normal(0.0, jitter, 2) * pixel
-    angle = np.deg2rad(rng.uniform(-max_rotation, max_rotation))
+    angle = np.deg2rad(rng.uniform(*rotation))
     row_dir, col_dir = _rotated(-V, -U, angle)
     centre = np.array([centre_u, 0.0, 0.0]) + shift[0] * col_dir + shift[1] * row_dir
     planes = stack(centre, row_dir, col_dir, W, offsets, (matrix, matrix), pixel, thickness,
