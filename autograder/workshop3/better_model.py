@@ -9,23 +9,25 @@ the same images of new synthetic patients (:func:`chdml.data.synth.view_images`,
 task, 64 x 64, a seed the notebook never uses; the hidden labels never reach the kernel).
 The grader computes each model's cross-entropy loss and accuracy (producer
 ``predict_each``, comparison ``beats_baseline``): the regularised model passes when its
-loss is lower than the baseline's on the same images, its loss is at most 0.6 and its
-accuracy at least 0.80.
+loss is lower than the baseline's on the same images, its loss is at most 1.0 and its
+accuracy at least 0.70.
 
 Why the loss: on 24 training images the baseline's *accuracy* is already high, and
 overfitting shows mostly as over-confidence (probabilities near 0 or 1 for wrong answers),
 which the loss measures and accuracy hides; the floors keep a model from passing by
 spoiling the baseline.
 
-Measured with ``bench/workshop3_floors.py`` (the notebook's own cells, training seeds 0-5,
-two sets of 200 new images each, seeds 100001 and 100002; this 2-vCPU machine): baseline
-loss 0.566-3.064 (mean 1.573), accuracy 0.790-0.935 (mean 0.869); the notebook's
-regularised model (dropout 0.5, L2 1e-4, early stopping with patience 8) loss 0.108-0.409
-(mean 0.253), accuracy 0.890-0.950 (mean 0.929). It had the lower loss in 12 of 12 pairs;
-the absolute floors leave margins of 0.19 (loss 0.6) and 0.09 (accuracy 0.80) below its
-worst run. (Before the notebook existed, a first sweep of the same recipes on a slightly
-different split gave baseline loss 0.35-1.98 and regularised 0.10-0.41; early stopping
-alone, loss 0.13-0.83, would have met the whole rule in 10 of 12.)
+Measured with ``bench/workshop3_floors.py --test-sets 8`` (the notebook's own cells,
+training seeds 0-5, eight sets of 200 new images each, seeds 100001-100008: 48 pairs; this
+2-vCPU machine; synth at commit d8450af, the framed, domain-randomised view set):
+baseline loss 0.379-2.936 (mean 1.526), accuracy 0.770-0.925 (mean 0.855); the notebook's
+regularised model (dropout 0.5, L2 1e-4, early stopping with patience 8) loss 0.159-0.812
+(mean 0.362, 95th percentile 0.55), accuracy 0.780-0.935 (mean 0.867). It had the lower
+loss in 48 of 48 pairs (by at least 0.17); the absolute floors (loss 1.0, accuracy 0.70)
+leave margins of 0.19 and 0.08 below its worst run, and alone would let 12 of the 48
+baselines through: the comparison with the baseline is what decides. (On the earlier,
+easier synthetic view set: regularised loss 0.108-0.409 on 12 pairs; early stopping alone
+met the rule in 10 of 12 there.)
 
 Typical mistakes caught (proved in ``tests/workshops/test_workshop3.py`` with stand-in
 models): the baseline copied instead of regularised (an equal loss is not lower); a model
@@ -42,8 +44,8 @@ import numpy as np
 from chdml.grading import compare, producers
 from chdml.grading.spec import Case, Exercise
 
-MIN_ACCURACY = 0.80
-MAX_LOSS = 0.6
+MIN_ACCURACY = 0.70
+MAX_LOSS = 1.0
 PUBLIC_SEED = 4343
 _LABELS: dict[str, np.ndarray] = {}
 """Labels of every test set drawn in this process, keyed by a hash of its images."""
