@@ -94,30 +94,43 @@ def run_fold(data: Path, structure: str, fold: int, n_folds: int, seed: int, ove
     for key, value in overrides.items():
         settings = _override(settings, key, value)
     model_path = work / f"{structure}_fold{fold}.keras"
-    t0 = time.time()
+    t0, cpu0 = time.time(), _cpu_seconds()
     train.train_segmentation(fold_dir, model_path, seed=seed, settings=settings, verbose=True)
-    seconds = time.time() - t0
+    seconds, cpu_seconds = time.time() - t0, _cpu_seconds() - cpu0
     model, info = load_model_file(model_path)
     value = [v for v in info.label_values if v != 0][0]
     rows = []
     for r in records:
         if r.patient not in test_patients:
             continue
-        image = load_image(folder.image_path(data, r)).array
+        volume = load_image(folder.image_path(data, r))
+        image = volume.array
         truth = load_label(folder.label_path(data, r)).array == value
-        guess = segment_volume(model, info, image) == value
+        guess = segment_volume(model, info, image, volume.spacing) == value
         variants = {}
-        for flips in (False, True):
-            for post in ("none", "largest_component"):
-                variant = dataclasses.replace(info, test_time_flips=flips, postprocess=post)
-                variants[f"flips={flips},post={post}"] = float(
-                    dice(truth, segment_volume(model, variant, image) == value))
+        for flips in ([], info.test_time_flips):
+            for post, min_ml in (("none", 0.0), ("largest_component", 0.0),
+                                 ("largest_component", info.min_structure_ml)):
+                variant = dataclasses.replace(info, test_time_flips=flips, postprocess=post,
+                                              min_structure_ml=min_ml)
+                guess_variant = segment_volume(model, variant, image, volume.spacing)
+                variants[f"flips={'+'.join(flips) or 'none'},post={post},min_ml={min_ml}"] = \
+                    float(dice(truth, guess_variant == value))
         rows.append({"case": r.case, "patient": r.patient, "phase": r.phase,
                      "diagnosis": r.diagnosis, "dice": float(dice(truth, guess)),
                      "variants": variants})
     return {"structure": structure, "fold": fold, "seconds": round(seconds, 1),
+            "cpu_seconds": round(cpu_seconds, 1),
             "epochs_run": info.training["epochs_run"], "best_epoch": info.training["best_epoch"],
             "overrides": overrides, "cases": rows, "load": os.getloadavg()[0]}
+
+
+def _cpu_seconds() -> float:
+    """CPU time (user + system, all threads) of this process so far."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _override(settings, key: str, value: str):
@@ -129,6 +142,8 @@ def _override(settings, key: str, value: str):
         from chdml.augment import NO_AUGMENTATION
         return dataclasses.replace(settings, augment=NO_AUGMENTATION)
     current = getattr(settings, key)
+    if current is None:
+        current = 0 if value.lstrip("-").isdigit() else ""
     if isinstance(current, bool):
         value = value.lower() in ("1", "true", "yes")
     elif isinstance(current, int):
@@ -161,11 +176,13 @@ def summarise(results: list[dict]) -> str:
                              if c["diagnosis"] == d}
                 cells.append(f"{np.mean(scores):.3f}" if scores else "-")
         lines.append(f"| {d} | {len(patients)} | " + " | ".join(cells) + " |")
-    lines += ["", "| structure | fold | training time (min) | epochs run | best epoch | load avg |",
-              "|---|---|---|---|---|---|"]
+    lines += ["", "| structure | fold | training wall time (min) | CPU time (min) | epochs run "
+              "| best epoch | load average |", "|---|---|---|---|---|---|---|"]
     for r in sorted(results, key=lambda r: (r["structure"], r["fold"])):
+        cpu = r.get("cpu_seconds")
         lines.append(f"| {r['structure']} | {r['fold']} | {r['seconds'] / 60:.1f} | "
-                     f"{r['epochs_run']} | {r['best_epoch']} | {r.get('load', 0):.1f} |")
+                     f"{'-' if cpu is None else f'{cpu / 60:.1f}'} | {r['epochs_run']} | "
+                     f"{r['best_epoch']} | {r.get('load', 0):.1f} |")
     return "\n".join(lines)
 
 
@@ -179,6 +196,7 @@ def main(argv=None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a SegmentationSettings field (experiments)")
     parser.add_argument("--log", default=str(REPO / "bench" / "output" / "karimi_cv.jsonl"))
+    parser.add_argument("--keep", default=None, help="folder to keep the fold models in")
     parser.add_argument("--write-results", action="store_true",
                         help="write the table into bench/RESULTS.md")
     args = parser.parse_args(argv)
@@ -200,6 +218,13 @@ def main(argv=None) -> int:
                     continue
                 result = run_fold(data, structure, fold, args.folds, args.seed, overrides,
                                   Path(tmp))
+                if args.keep:
+                    import shutil
+
+                    Path(args.keep).mkdir(parents=True, exist_ok=True)
+                    for suffix in (".keras", "_curves.png"):
+                        name = f"{structure}_fold{fold}{suffix}"
+                        shutil.copy(Path(tmp) / name, Path(args.keep) / name)
                 with log.open("a") as fh:
                     fh.write(json.dumps(result) + "\n")
                 done.append(result)

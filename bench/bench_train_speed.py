@@ -51,6 +51,7 @@ def main(argv=None) -> int:
 
     from chdml import train
     from chdml.augment import NO_AUGMENTATION, AugmentSettings
+    from chdml.losses import DiceCrossEntropyLoss
     from chdml.models import unet
 
     settings = train.SegmentationSettings()
@@ -68,7 +69,7 @@ def main(argv=None) -> int:
                 model = unet((128, 128, 1), n_classes=2, depth=settings.depth,
                              base_filters=settings.base_filters)
                 model.compile(optimizer=keras.optimizers.AdamW(1e-3),
-                              loss=train._dice_ce_loss(2))
+                              loss=DiceCrossEntropyLoss())
             return model
         return build
 

@@ -138,3 +138,20 @@ def augment_pair(image, mask, seed, settings: AugmentSettings = AugmentSettings(
     mask = tf.cast(tf.round(mask[..., 0]), mask_dtype)
     image = _intensity(tf, image, seeds[7:13], settings)
     return image, mask
+
+
+def random_crop_pair(image, mask, size: int, seed):
+    """Cut the same random ``size x size`` patch out of ``image`` and ``mask``.
+
+    ``image`` ``(height, width, channels)``, ``mask`` ``(height, width)``; both at
+    least ``size`` pixels high and wide. The patch position is uniform and a fixed
+    function of ``seed`` (shape ``(2,)``).
+    """
+    import tensorflow as tf
+
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 2)
+    height, width = tf.shape(image)[0], tf.shape(image)[1]
+    top = tf.random.stateless_uniform([], seeds[0], 0, height - size + 1, dtype=tf.int32)
+    left = tf.random.stateless_uniform([], seeds[1], 0, width - size + 1, dtype=tf.int32)
+    return (image[top:top + size, left:left + size, :],
+            mask[top:top + size, left:left + size])

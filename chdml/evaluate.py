@@ -4,7 +4,7 @@ Uses the same images as ``chdml predict`` (``imagesTs/`` when present, else
 ``imagesTr/``) and their label maps. A segmentation model is scored per case and per
 label with :func:`chdml.metrics.segmentation_scores`: 3-D Dice, IoU, HD95 in mm,
 true and predicted volume in mL; where a patient has both an ED and an ES case, the
-true and predicted ejection fraction. A classifier is scored per case (view SAX vs
+true and predicted ejection fraction of each blood pool (LV, RV). A classifier is scored per case (view SAX vs
 other): accuracy, sensitivity, specificity, balanced accuracy, ROC AUC, confusion
 matrix.
 
@@ -24,10 +24,12 @@ import numpy as np
 
 from chdml.errors import UserError, describe_path
 from chdml.inference import read_model_info, load_model_file
+from chdml.train import require_dataset_folder
 from chdml.predict import (check_labels_fit, classify_cases, is_short_axis, prediction_cases,
                            segment_cases, write_csv)
 
 WORST_CASES_SHOWN = 3
+MYOCARDIUM = 2
 
 
 def default_output(model) -> Path:
@@ -39,12 +41,15 @@ def _finite(value):
     return None if value is None or not math.isfinite(value) else value
 
 
-def score_segmentation(model, info, cases, progress: bool = True):
-    """Per-case rows, ejection-fraction rows and the data of each case for overlays."""
+def score_segmentation(model, info, cases, labels: dict[str, int], progress: bool = True):
+    """Per-case rows, ejection-fraction rows and the data of each case for overlays.
+
+    ``labels``: the foreground labels to score (name -> value), those of the dataset.
+    """
     from chdml.data.nifti import load_label
     from chdml.metrics import ejection_fraction, segmentation_scores
 
-    foreground = {name: value for name, value in info.labels.items() if value != 0}
+    foreground = dict(labels)
     rows, shown = [], []
     for case, volume, label_map, _, _ in segment_cases(model, info, cases, progress):
         truth = load_label(case.label)
@@ -69,7 +74,8 @@ def score_segmentation(model, info, cases, progress: bool = True):
                 "truth_ml": round(s["truth_ml"], 2), "predicted_ml": round(s["predicted_ml"], 2),
                 "both_empty": s["both_empty"]})
         mean_dice = float(np.mean([s["dice"] for s in scores.values()]))
-        shown.append((mean_dice, case.case, volume.array, truth.array, label_map))
+        scored = np.where(np.isin(label_map, list(foreground.values())), label_map, 0)
+        shown.append((mean_dice, case.case, volume.array, truth.array, scored))
         shown.sort(key=lambda item: item[0])
         del shown[WORST_CASES_SHOWN:]
 
@@ -78,6 +84,8 @@ def score_segmentation(model, info, cases, progress: bool = True):
     for row in rows:
         by_patient.setdefault((row["patient"], row["label"]), {})[row["phase"]] = row
     for (patient, label), phases in sorted(by_patient.items()):
+        if foreground[label] == MYOCARDIUM:  # an ejection fraction of blood pools only
+            continue
         if "ED" in phases and "ES" in phases:
             ed, es = phases["ED"], phases["ES"]
             true_ef = ejection_fraction(ed["truth_ml"], es["truth_ml"], strict=False)
@@ -161,7 +169,8 @@ def main(model, data, out=None) -> int:
     from chdml.atomic import atomic_directory, write_text
 
     info = read_model_info(model)
-    check_labels_fit(info, data, model)
+    require_dataset_folder(data)
+    dataset_labels = check_labels_fit(info, data, model)
     split, cases = prediction_cases(data, need_labels=info.task == "segmentation")
     out = Path(out) if out is not None else default_output(model)
     keras_model, info = load_model_file(model)
@@ -184,7 +193,7 @@ def main(model, data, out=None) -> int:
             if not sax:
                 raise UserError(f"{describe_path(data)} has no short-axis (SAX) case to "
                                 "evaluate the segmentation model on.")
-            rows, ef_rows, worst = score_segmentation(keras_model, info, sax)
+            rows, ef_rows, worst = score_segmentation(keras_model, info, sax, dataset_labels)
             summary = summarise_segmentation(rows, ef_rows)
             result.update(summary=summary, cases=rows, ejection_fraction=ef_rows)
             write_csv(tmp / "metrics.csv", rows)

@@ -49,7 +49,13 @@ class ModelInfo:
         input_size: ``(height, width)`` of the network input.
         normalisation: ``{"method": "percentile", "low": 1.0, "high": 99.0}``.
         postprocess: ``"largest_component"`` or ``"none"``.
-        test_time_flips: average the prediction over left-right/up-down mirror images.
+        test_time_flips: mirror axes (``"left_right"``, ``"up_down"``) over which the
+            prediction is averaged (test-time augmentation); only axes the network saw
+            flipped in training, else mirrored anatomy (RV on the wrong side) confuses it.
+        min_structure_ml: with ``largest_component`` post-processing, a label whose
+            largest component is smaller than this volume (mL) is removed altogether:
+            a few stray voxels where the structure is absent (the RV of a single
+            ventricle). 1 mL is far below any real ventricle, even a neonate's.
         classifier_target: for a classifier, which ``cases.csv`` column it predicts
             and how (e.g. ``"view: SAX vs other"``).
         training: a summary of how the model was trained (data, epochs, time, seed,
@@ -62,7 +68,8 @@ class ModelInfo:
     normalisation: dict = dataclasses.field(
         default_factory=lambda: {"method": "percentile", "low": 1.0, "high": 99.0})
     postprocess: str = "largest_component"
-    test_time_flips: bool = True
+    test_time_flips: list = dataclasses.field(default_factory=list)
+    min_structure_ml: float = 0.0
     classifier_target: str = ""
     training: dict = dataclasses.field(default_factory=dict)
     format_version: int = FORMAT_VERSION
@@ -151,44 +158,30 @@ def load_model_file(path: os.PathLike | str):
 # --- preprocessing -------------------------------------------------------------------
 
 def normalise_volume(image: np.ndarray, low: float = 1.0, high: float = 99.0) -> np.ndarray:
-    """Map intensities of a whole volume to [0, 1] with its percentiles, clipped.
+    """Map the intensities of a whole volume to [0, 1] with its percentiles, clipped.
 
-    ``image`` is ``(rows, columns, slices)`` (or any shape); the ``low`` and ``high``
-    percentiles of all its voxels become 0 and 1. A constant volume becomes all 0.
-    NaNs are treated as 0.
+    ``image`` is ``(rows, columns, slices)``; the ``low`` and ``high`` percentiles of all
+    its voxels become 0 and 1 (:func:`chdml.data.preprocess.percentile_normalise`). A
+    constant volume becomes all 0; NaN or infinity raise ``ValueError``.
     """
-    image = np.nan_to_num(np.asarray(image, dtype=np.float32))
-    lo, hi = np.percentile(image, [low, high]) if image.size else (0.0, 1.0)
-    if hi <= lo:
-        return np.zeros_like(image, dtype=np.float32)
-    return np.clip((image - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
+    from chdml.data.preprocess import percentile_normalise
+
+    return percentile_normalise(np.asarray(image, dtype=np.float32), low, high)
 
 
-def _square_padding(rows: int, columns: int) -> tuple[tuple[int, int], tuple[int, int]]:
-    side = max(rows, columns)
-    pad_r, pad_c = side - rows, side - columns
-    return (pad_r // 2, pad_r - pad_r // 2), (pad_c // 2, pad_c - pad_c // 2)
-
-
-def to_grid(volume: np.ndarray, size, order: int = 1) -> np.ndarray:
+def to_grid(volume: np.ndarray, size, kind: str = "image") -> np.ndarray:
     """Slices of ``volume`` ``(rows, columns, slices)`` -> ``(slices, h, w)`` on the grid.
 
-    Each slice is zero-padded to a centred square, then resized to ``size = (h, w)``;
-    ``order=1`` (bilinear) for images, ``order=0`` (nearest) for label maps.
+    Each slice is zero-padded to a centred square, then resized to ``size = (h, w)``:
+    bilinear for ``kind="image"`` (float32, smoothed first when shrinking), nearest
+    neighbour for ``kind="label"`` (dtype and values kept).
     """
-    import tensorflow as tf
+    from chdml.data.preprocess import crop_or_pad_to_square, resize
 
-    volume = np.asarray(volume)
-    rows, columns, _ = volume.shape
-    (r0, r1), (c0, c1) = _square_padding(rows, columns)
-    padded = np.pad(volume, ((r0, r1), (c0, c1), (0, 0)))
-    stack = np.transpose(padded, (2, 0, 1))[..., np.newaxis]
-    if tuple(stack.shape[1:3]) == tuple(size):
-        return stack[..., 0]
-    method = "bilinear" if order == 1 else "nearest"
-    resized = tf.image.resize(stack.astype(np.float32), tuple(size), method=method,
-                              antialias=order == 1).numpy()[..., 0]
-    return resized.astype(volume.dtype if order == 0 else np.float32)
+    slices = np.moveaxis(np.asarray(volume), -1, 0)
+    square = crop_or_pad_to_square(slices, mode="pad")
+    shrink = square.shape[1] > size[0]
+    return resize(square, tuple(size), kind=kind, anti_aliasing=kind == "image" and shrink)
 
 
 def from_grid(probabilities: np.ndarray, shape) -> np.ndarray:
@@ -197,48 +190,45 @@ def from_grid(probabilities: np.ndarray, shape) -> np.ndarray:
     ``probabilities`` ``(slices, h, w, classes)`` -> ``(rows, columns, slices, classes)``
     for a volume of in-plane ``shape = (rows, columns)`` (bilinear, padding cropped).
     """
-    import tensorflow as tf
+    from chdml.data.preprocess import crop_or_pad, resize
 
     rows, columns = int(shape[0]), int(shape[1])
     side = max(rows, columns)
-    if probabilities.shape[1:3] != (side, side):
-        probabilities = tf.image.resize(probabilities.astype(np.float32), (side, side),
-                                        method="bilinear").numpy()
-    (r0, _), (c0, _) = _square_padding(rows, columns)
-    cropped = probabilities[:, r0:r0 + rows, c0:c0 + columns, :]
-    return np.transpose(cropped, (1, 2, 0, 3))
+    square = resize(np.asarray(probabilities, np.float32), (side, side), kind="image")
+    return np.moveaxis(crop_or_pad(square, (rows, columns)), 0, 2)
 
 
 # --- prediction ----------------------------------------------------------------------
 
-def predict_slices(model, slices: np.ndarray, flips: bool = False, batch_size: int = 16
-                   ) -> np.ndarray:
+def predict_slices(model, slices: np.ndarray, flips=(), batch_size: int = 16) -> np.ndarray:
     """Class probabilities of ``slices`` ``(n, h, w)`` -> ``(n, h, w, classes)``.
 
-    With ``flips`` the prediction is averaged over the image and its left-right and
-    up-down mirror images (test-time augmentation).
+    ``flips``: mirror axes, ``"left_right"`` (columns) and/or ``"up_down"`` (rows); the
+    prediction is averaged over the image and each of its mirror images (test-time
+    augmentation). A single sigmoid channel is returned as background + foreground.
     """
     x = np.asarray(slices, dtype=np.float32)[..., np.newaxis]
-    variants = [(x, lambda p: p)]
-    if flips:
-        variants += [(x[:, :, ::-1], lambda p: p[:, :, ::-1]),
-                     (x[:, ::-1, :], lambda p: p[:, ::-1, :])]
-    total = None
-    for image, undo in variants:
-        p = undo(np.asarray(model.predict(np.ascontiguousarray(image), batch_size=batch_size,
-                                          verbose=0), dtype=np.float32))
-        total = p if total is None else total + p
-    probabilities = total / len(variants)
+    axes = {"up_down": 1, "left_right": 2}
+    unknown = set(flips) - set(axes)
+    if unknown:
+        raise ValueError(f"unknown flip axes {sorted(unknown)}; use {sorted(axes)}")
+    total = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
+    for name in flips:
+        mirrored = np.ascontiguousarray(np.flip(x, axis=axes[name]))
+        p = np.asarray(model.predict(mirrored, batch_size=batch_size, verbose=0), np.float32)
+        total += np.flip(p, axis=axes[name])
+    probabilities = total / (1 + len(flips))
     if probabilities.shape[-1] == 1:  # one sigmoid channel -> background + foreground
         probabilities = np.concatenate([1.0 - probabilities, probabilities], axis=-1)
     return probabilities
 
 
-def keep_largest_component(label_map: np.ndarray) -> np.ndarray:
+def keep_largest_component(label_map: np.ndarray, min_voxels: int = 0) -> np.ndarray:
     """Keep, for every label value, only its largest 3-D connected component.
 
     ``label_map`` ``(rows, columns, slices)`` of integers; components are 26-connected
-    (touching faces, edges or corners). Removed voxels become background (0).
+    (touching faces, edges or corners). A label whose largest component has fewer than
+    ``min_voxels`` voxels is removed. Removed voxels become background (0).
     """
     from scipy import ndimage
 
@@ -248,23 +238,33 @@ def keep_largest_component(label_map: np.ndarray) -> np.ndarray:
         if value == 0:
             continue
         components, n = ndimage.label(out == value, structure=structure)
-        if n > 1:
-            sizes = np.bincount(components.ravel())
-            sizes[0] = 0
-            out[(components != np.argmax(sizes)) & (components > 0)] = 0
+        sizes = np.bincount(components.ravel())
+        sizes[0] = 0
+        largest = int(np.argmax(sizes))
+        if sizes[largest] < min_voxels:
+            out[components > 0] = 0
+        elif n > 1:
+            out[(components != largest) & (components > 0)] = 0
     return out
 
 
-def segment_volume(model, info: ModelInfo, image: np.ndarray) -> np.ndarray:
-    """Label map ``(rows, columns, slices)`` (uint8, label values) for one image volume."""
+def segment_volume(model, info: ModelInfo, image: np.ndarray, spacing=None) -> np.ndarray:
+    """Label map ``(rows, columns, slices)`` (uint8, label values) for one image volume.
+
+    ``spacing`` (mm) is needed only for the ``min_structure_ml`` rule of the
+    post-processing; without it that rule is skipped.
+    """
     norm = info.normalisation
     normalised = normalise_volume(image, norm.get("low", 1.0), norm.get("high", 99.0))
-    slices = to_grid(normalised, info.input_size, order=1)
+    slices = to_grid(normalised, info.input_size)
     probabilities = predict_slices(model, slices, flips=info.test_time_flips)
     probabilities = from_grid(probabilities, image.shape[:2])
     classes = np.argmax(probabilities, axis=-1)
     values = np.asarray(info.label_values, dtype=np.uint8)
     label_map = values[classes]
     if info.postprocess == "largest_component":
-        label_map = keep_largest_component(label_map)
+        min_voxels = 0
+        if spacing is not None and info.min_structure_ml > 0:
+            min_voxels = int(np.ceil(info.min_structure_ml * 1000.0 / float(np.prod(spacing))))
+        label_map = keep_largest_component(label_map, min_voxels)
     return label_map.astype(np.uint8)

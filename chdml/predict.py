@@ -23,6 +23,7 @@ import numpy as np
 from chdml.data import folder
 from chdml.errors import UserError, describe_path
 from chdml.inference import ModelInfo, load_model_file, normalise_volume, read_model_info
+from chdml.train import require_dataset_folder
 
 IMAGE_SUFFIX = "_0000.nii.gz"
 MIN_IN_PLANE = 16
@@ -45,10 +46,7 @@ def prediction_cases(data: os.PathLike | str, need_labels: bool = False
     Raises :class:`UserError` for a missing folder, a label folder without images, an
     empty dataset and (with ``need_labels``) images without label maps.
     """
-    data = Path(data)
-    if not data.is_dir():
-        raise UserError(f"the dataset folder {describe_path(data)} does not exist; check the "
-                        "path.")
+    data = require_dataset_folder(data)
     chosen = None
     for split, (images_name, labels_name) in (("test", ("imagesTs", "labelsTs")),
                                               ("train", ("imagesTr", "labelsTr"))):
@@ -80,17 +78,23 @@ def prediction_cases(data: os.PathLike | str, need_labels: bool = False
     return split, cases
 
 
-def check_labels_fit(info: ModelInfo, data: os.PathLike | str, model_path) -> None:
-    """Refuse a dataset whose ``dataset.json`` labels differ from the model's."""
+def check_labels_fit(info: ModelInfo, data: os.PathLike | str, model_path) -> dict[str, int]:
+    """The dataset's foreground labels; refuse them if the model does not segment them all.
+
+    A model may know more labels than the dataset (an LV+MYO+RV model on an LV-only
+    dataset): only the dataset's labels are then scored. The other way round, or the
+    same name with another value, raises :class:`UserError`.
+    """
     dataset_labels = folder.read_labels(data)
-    if info.task != "segmentation":
-        return
-    model_fg = {k: v for k, v in info.labels.items() if v != 0}
     data_fg = {k: v for k, v in dataset_labels.items() if v != 0}
-    if model_fg != data_fg:
+    if info.task != "segmentation":
+        return data_fg
+    model_fg = {k: v for k, v in info.labels.items() if v != 0}
+    if not data_fg or any(model_fg.get(k) != v for k, v in data_fg.items()):
         raise UserError(f"the model {describe_path(model_path)} segments {model_fg} but "
                         f"{describe_path(Path(data) / 'dataset.json')} lists {data_fg}; use a "
                         "model trained on the same labels (e.g. an RV model for RV data).")
+    return data_fg
 
 
 def check_image_fits(image: np.ndarray, path: Path, info: ModelInfo) -> None:
@@ -142,10 +146,10 @@ def segment_cases(model, info: ModelInfo, cases, progress: bool = True):
 
     from chdml.inference import segment_volume
 
-    for case in tqdm(cases, desc="segmenting", unit="case", disable=not progress):
+    for case in tqdm(cases, desc="segmenting", unit="case", disable=None if progress else True):
         volume, to_file, affine = load_in_original_orientation(case.image)
         check_image_fits(volume.array, case.image, info)
-        label_map = segment_volume(model, info, volume.array)
+        label_map = segment_volume(model, info, volume.array, volume.spacing)
         yield case, volume, label_map, to_file(label_map), affine
 
 
@@ -158,10 +162,10 @@ def classify_cases(model, info: ModelInfo, cases, progress: bool = True) -> list
 
     rows = []
     names = {v: k for k, v in info.labels.items()}
-    for case in tqdm(cases, desc="classifying", unit="case", disable=not progress):
+    for case in tqdm(cases, desc="classifying", unit="case", disable=None if progress else True):
         image = load_image(case.image).array
         check_image_fits(image, case.image, info)
-        grid = to_grid(normalise_volume(image), info.input_size, order=1)[..., np.newaxis]
+        grid = to_grid(normalise_volume(image), info.input_size)[..., np.newaxis]
         p_sax = float(np.mean(model.predict(grid, verbose=0, batch_size=64)))
         predicted = names[int(p_sax >= 0.5)]
         rows.append({"case": case.case, "predicted": predicted,
@@ -187,6 +191,7 @@ def main(model, data, out, overwrite: bool = False) -> int:
 
     out = Path(out)
     info = read_model_info(model)
+    require_dataset_folder(data)
     check_labels_fit(info, data, model)
     split, cases = prediction_cases(data)
     if out.exists() and not overwrite and (not out.is_dir() or any(out.iterdir())):

@@ -52,24 +52,26 @@ class SegmentationSettings:
     """Everything that defines a segmentation training run (the defaults are the CLI's)."""
 
     input_size: int = 128
+    patch_size: int | None = 96
     depth: int = 4
     base_filters: int = 16
     batch_norm: bool = True
     dropout: float = 0.0
-    batch_size: int = 16
-    epochs: int = 60
+    batch_size: int = 8
+    steps: int = 1400
+    epochs: int | None = None
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
-    warmup_epochs: int = 2
+    warmup_steps: int = 50
     dice_weight: float = 1.0
-    patience: int = 20
+    patience: int = 10
     validation_fraction: float = VALIDATION_FRACTION
     normalisation_low: float = 1.0
     normalisation_high: float = 99.0
     augment: AugmentSettings = dataclasses.field(default_factory=AugmentSettings)
     mixed_precision: bool = True
     postprocess: str = "largest_component"
-    test_time_flips: bool = True
+    min_structure_ml: float = 1.0
 
 
 # --- reading the training data ---------------------------------------------------------
@@ -83,16 +85,22 @@ class TrainingCase:
     label: np.ndarray   # (rows, columns, slices) uint8 label values
 
 
+def require_dataset_folder(data) -> Path:
+    """``data`` as a Path; :class:`UserError` if the folder does not exist."""
+    data = Path(data)
+    if not data.is_dir():
+        raise UserError(f"the dataset folder {describe_path(data)} does not exist; make one "
+                        "with 'chdml data synth' or 'chdml data fetch'.")
+    return data
+
+
 def training_records(data: os.PathLike | str, views=("SAX",)) -> list[folder.CaseRecord]:
     """The ``train`` rows of ``cases.csv`` whose view is in ``views`` (None = all).
 
     Raises :class:`UserError` when the folder is not a dataset, has no training cases,
     or has label files without their images.
     """
-    data = Path(data)
-    if not data.is_dir():
-        raise UserError(f"the dataset folder {describe_path(data)} does not exist; make one "
-                        "with 'chdml data synth' or 'chdml data fetch'.")
+    data = require_dataset_folder(data)
     records = [r for r in folder.read_cases(data) if r.split == "train"]
     images_dir, labels_dir = data / "imagesTr", data / "labelsTr"
     if labels_dir.is_dir() and any(labels_dir.glob("*.nii*")) and not (
@@ -142,33 +150,30 @@ def load_training_cases(data, records, labels: dict[str, int], need_labels: bool
 
 def choose_validation_patients(records, fraction: float = VALIDATION_FRACTION,
                                seed: int = 0) -> set[str]:
-    """Pick whole patients for validation, spread over diagnoses.
+    """Pick whole patients for validation, stratified by diagnosis (or phenotype).
 
-    About ``fraction`` of the patients (at least 1, and at least 1 left for training);
-    patients are shuffled with ``seed`` and taken round-robin over diagnoses, so every
-    large diagnosis group gives some. Returns the chosen patient ids.
+    :func:`chdml.data.split.split_patients` with fractions ``(1 - fraction, fraction,
+    0)``: about ``fraction`` of the patients, at least one, and every diagnosis keeps a
+    patient in training. Returns the chosen patient ids.
     """
-    by_patient: dict[str, str] = {}
-    for record in records:
-        by_patient.setdefault(record.patient, record.diagnosis)
-    patients = sorted(by_patient)
-    if len(patients) < 2:
-        raise UserError(f"training needs at least 2 patients (one is held out for validation); "
-                        f"the dataset has {len(patients)}.")
-    n_val = min(len(patients) - 1, max(1, round(fraction * len(patients))))
-    rng = random.Random(seed)
-    groups: dict[str, list[str]] = {}
-    for patient in patients:
-        groups.setdefault(by_patient[patient], []).append(patient)
-    order = sorted(groups, key=lambda g: (-len(groups[g]), g))
-    for group in order:
-        rng.shuffle(groups[group])
-    chosen: list[str] = []
-    while len(chosen) < n_val:
-        for group in order:
-            if groups[group] and len(chosen) < n_val:
-                chosen.append(groups[group].pop())
-    return set(chosen)
+    import warnings
+
+    from chdml.data.split import split_patients
+
+    patients = [r.patient for r in records]
+    if len(set(patients)) < 3:
+        raise UserError(f"training needs at least 3 patients (whole patients are held out "
+                        f"for validation); the dataset has {len(set(patients))}.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # small diagnosis groups: fewer validation patients
+        split = split_patients(patients, [r.diagnosis or "unknown" for r in records],
+                               fractions=(1.0 - fraction, fraction, 0.0), seed=seed)
+    validation = set(split.validation)
+    if not validation:  # every diagnosis has a single patient: fall back to no strata
+        split = split_patients(patients, None, fractions=(1.0 - fraction, fraction, 0.0),
+                               seed=seed)
+        validation = set(split.validation)
+    return validation
 
 
 def slices_and_masks(cases, label_values: list[int], input_size: int, low: float, high: float):
@@ -183,8 +188,8 @@ def slices_and_masks(cases, label_values: list[int], input_size: int, low: float
     images, masks, index = [], [], []
     for i, case in enumerate(cases):
         images.append(to_grid(normalise_volume(case.image, low, high),
-                              (input_size, input_size), order=1))
-        masks.append(lookup[to_grid(case.label, (input_size, input_size), order=0)])
+                              (input_size, input_size)))
+        masks.append(lookup[to_grid(case.label, (input_size, input_size), kind="label")])
         index.append(np.full(case.image.shape[2], i))
     return (np.concatenate(images).astype(np.float32), np.concatenate(masks),
             np.concatenate(index))
@@ -193,35 +198,41 @@ def slices_and_masks(cases, label_values: list[int], input_size: int, low: float
 # --- the tf.data pipeline ----------------------------------------------------------------
 
 def make_dataset(images: np.ndarray, targets: np.ndarray, batch_size: int, seed: int = 0,
-                 augment: AugmentSettings | None = None, shuffle: bool = True):
-    """A ``tf.data`` pipeline: cache -> shuffle -> augment -> batch -> prefetch.
+                 augment: AugmentSettings | None = None, shuffle: bool = True,
+                 patch_size: int | None = None):
+    """A ``tf.data`` pipeline: cache -> shuffle -> augment [-> crop] -> batch -> prefetch.
 
     ``images`` ``(n, h, w)`` or ``(n, h, w, 1)`` float32; ``targets`` ``(n, h, w)`` masks
-    (augmented with the same geometry) or ``(n,)`` class labels (left as they are).
-    The augmentation of sample ``k`` in epoch ``e`` is a fixed function of ``seed``,
-    ``e`` and the shuffled position, so a run is reproducible.
+    (augmented and cropped with the same geometry) or ``(n,)`` class labels (left as they
+    are). ``patch_size`` (masks only): train on a random square patch of each augmented
+    slice. The random choices for each sample are a fixed function of ``seed`` and its
+    position in the stream, so a run is reproducible.
     """
     import tensorflow as tf
 
-    from chdml.augment import augment_pair
+    from chdml.augment import augment_pair, random_crop_pair
 
     images = np.asarray(images, np.float32)
     if images.ndim == 3:
         images = images[..., np.newaxis]
+    is_mask = np.ndim(targets) == 3
+    crop = is_mask and patch_size is not None and patch_size < min(images.shape[1:3])
     dataset = tf.data.Dataset.from_tensor_slices((images, targets)).cache()
     if shuffle:
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    if augment is not None and augment != NO_AUGMENTATION:
-        seeds = tf.data.Dataset.random(seed=seed).batch(2)
+    augmenting = augment is not None and augment != NO_AUGMENTATION
+    if augmenting or crop:
+        seeds = tf.data.Dataset.random(seed=seed).batch(4)
         dataset = tf.data.Dataset.zip((dataset, seeds))
-        is_mask = np.ndim(targets) == 3
 
-        def _augment(pair, sample_seed):
+        def _augment(pair, sample_seeds):
             image, target = pair
-            if is_mask:
-                return augment_pair(image, target, sample_seed, augment)
-            dummy = tf.zeros(tf.shape(image)[:2], tf.uint8)
-            return augment_pair(image, dummy, sample_seed, augment)[0], target
+            mask = target if is_mask else tf.zeros(tf.shape(image)[:2], tf.uint8)
+            if augmenting:
+                image, mask = augment_pair(image, mask, sample_seeds[:2], augment)
+            if crop:
+                image, mask = random_crop_pair(image, mask, patch_size, sample_seeds[2:])
+            return image, (mask if is_mask else target)
 
         dataset = dataset.map(_augment, num_parallel_calls=tf.data.AUTOTUNE,
                               deterministic=True)
@@ -229,24 +240,6 @@ def make_dataset(images: np.ndarray, targets: np.ndarray, batch_size: int, seed:
 
 
 # --- loss, metric, callbacks ------------------------------------------------------------
-
-def _dice_ce_loss(n_classes: int, dice_weight: float = 1.0):
-    """Soft Dice (foreground classes, over the batch) + categorical cross-entropy."""
-    import keras
-    from keras import ops
-
-    def loss(y_true, y_pred):
-        y_true = ops.one_hot(ops.cast(y_true, "int32"), n_classes)
-        y_pred = ops.cast(y_pred, "float32")
-        ce = ops.mean(keras.losses.categorical_crossentropy(y_true, y_pred))
-        axes = (0, 1, 2)
-        intersection = ops.sum(y_true * y_pred, axis=axes)
-        total = ops.sum(y_true, axis=axes) + ops.sum(y_pred, axis=axes)
-        dice = (2.0 * intersection + 1.0) / (total + 1.0)
-        return ce + dice_weight * (1.0 - ops.mean(dice[1:]))
-
-    return loss
-
 
 def volume_dice_callback(images, masks, volume_index, n_classes: int, batch_size: int = 32):
     """A Keras callback adding ``val_dice`` to the logs after each epoch.
@@ -369,6 +362,7 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
     """
     import keras
 
+    from chdml.losses import DiceCrossEntropyLoss
     from chdml.models import unet
 
     seed_everything(seed)
@@ -381,9 +375,12 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
     val_x, val_y, val_index = slices_and_masks(val_cases, label_values, s.input_size,
                                                s.normalisation_low, s.normalisation_high)
     steps_per_epoch = math.ceil(len(train_x) / s.batch_size)
+    epochs = s.epochs or max(1, math.ceil(s.steps / steps_per_epoch))
+    total_steps = epochs * steps_per_epoch
+    warmup_steps = min(s.warmup_steps, total_steps // 2)
 
     def build():
-        return unet((s.input_size, s.input_size, 1), n_classes=n_classes, depth=s.depth,
+        return unet((None, None, 1), n_classes=n_classes, depth=s.depth,
                     base_filters=s.base_filters, batch_norm=s.batch_norm, dropout=s.dropout,
                     activation="softmax")
 
@@ -391,11 +388,12 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
         model = build()
         schedule = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=s.learning_rate * 0.1,
-            warmup_target=s.learning_rate, warmup_steps=s.warmup_epochs * steps_per_epoch,
-            decay_steps=max(1, (s.epochs - s.warmup_epochs) * steps_per_epoch), alpha=0.01)
+            warmup_target=s.learning_rate, warmup_steps=warmup_steps,
+            decay_steps=max(1, total_steps - warmup_steps), alpha=0.01)
         optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=s.weight_decay)
-        model.compile(optimizer=optimizer, loss=_dice_ce_loss(n_classes, s.dice_weight))
-        train_data = make_dataset(train_x, train_y, s.batch_size, seed=seed, augment=s.augment)
+        model.compile(optimizer=optimizer, loss=DiceCrossEntropyLoss(dice_weight=s.dice_weight))
+        train_data = make_dataset(train_x, train_y, s.batch_size, seed=seed, augment=s.augment,
+                                  patch_size=s.patch_size)
         val_data = make_dataset(val_x, val_y, 32, shuffle=False)
         checkpoint = os.path.join(tmp, "best.weights.h5")
         callbacks = [
@@ -406,8 +404,8 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
                                           patience=s.patience),
         ]
         if verbose:
-            callbacks.append(_progress_callback(s.epochs, "training U-Net"))
-        history = model.fit(train_data, validation_data=val_data, epochs=s.epochs,
+            callbacks.append(_progress_callback(epochs, "training U-Net"))
+        history = model.fit(train_data, validation_data=val_data, epochs=epochs,
                             callbacks=callbacks, verbose=0, shuffle=False)
         model.load_weights(checkpoint)
         model = _float32_copy(model, build)
@@ -417,7 +415,9 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
         task="segmentation", labels=dict(labels), input_size=(s.input_size, s.input_size),
         normalisation={"method": "percentile", "low": s.normalisation_low,
                        "high": s.normalisation_high},
-        postprocess=s.postprocess, test_time_flips=s.test_time_flips,
+        postprocess=s.postprocess, min_structure_ml=s.min_structure_ml,
+        test_time_flips=[name for name, p in (("left_right", s.augment.flip_left_right),
+                                              ("up_down", s.augment.flip_up_down)) if p > 0],
         training={
             "settings": _jsonable(dataclasses.asdict(s)), "seed": seed,
             "mixed_precision": bool(mixed), "epochs_run": len(history["loss"]),
@@ -445,8 +445,8 @@ def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
         if epochs < 1:
             raise UserError(f"--epochs must be at least 1, got {epochs}.")
         settings.epochs = epochs
-        settings.warmup_epochs = min(settings.warmup_epochs, max(0, epochs - 1))
     out = _check_output(out)
+    data = require_dataset_folder(data)
     labels = folder.read_labels(data)
     if len([v for v in labels.values() if v != 0]) == 0:
         raise UserError(f"{describe_path(Path(data) / 'dataset.json')} lists no foreground "
@@ -497,36 +497,12 @@ def _check_output(out) -> Path:
 
 def _write_outputs(model, info, history, out: Path, monitor: str) -> None:
     """Write the model file and its learning curves, each atomically."""
-    from chdml.atomic import atomic_path
+    from chdml.plots import plot_learning_curves
 
     save_model_file(model, info, out)
-    with atomic_path(curves_path(out), suffix=".png") as tmp:
-        plot_learning_curves(history, tmp, monitor=monitor)
-
-
-def plot_learning_curves(history: dict, path, monitor: str = "val_dice") -> None:
-    """Loss (training, validation) and the monitored score per epoch, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    epochs = np.arange(1, len(history["loss"]) + 1)
-    fig, (ax_loss, ax_score) = plt.subplots(1, 2, figsize=(10, 4))
-    ax_loss.plot(epochs, history["loss"], label="training")
-    if "val_loss" in history:
-        ax_loss.plot(epochs, history["val_loss"], label="validation")
-    ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
-    ax_loss.legend()
-    if monitor in history:
-        best = int(np.argmax(history[monitor]))
-        ax_score.plot(epochs, history[monitor], color="C1", label=monitor)
-        ax_score.axvline(best + 1, color="grey", ls="--", label=f"best (epoch {best + 1})")
-        ax_score.set(xlabel="epoch", ylabel=monitor, title="validation score")
-        ax_score.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100, format="png")
-    plt.close(fig)
+    metrics = ["loss", monitor[len("val_"):]]
+    plot_learning_curves(history, metrics, monitor=monitor, path=curves_path(out),
+                         title=f"training of {out.name}")
 
 
 # --- command line -------------------------------------------------------------------------

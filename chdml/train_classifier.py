@@ -71,7 +71,7 @@ def classifier_samples(cases, input_size: int):
     """
     images, classes, index = [], [], []
     for i, case in enumerate(cases):
-        grid = to_grid(normalise_volume(case.image), (input_size, input_size), order=1)
+        grid = to_grid(normalise_volume(case.image), (input_size, input_size))
         images.append(grid)
         classes.append(np.full(len(grid), view_class(case.record.view), dtype=np.int32))
         index.append(np.full(len(grid), i))
@@ -144,7 +144,7 @@ def train_classifier(data, out, epochs: int | None = None, seed: int = 0,
     best_epoch = int(np.argmin(history["val_loss"])) + 1
     info = ModelInfo(
         task="classifier", labels=dict(CLASSES), input_size=(s.input_size, s.input_size),
-        postprocess="none", test_time_flips=False, classifier_target=TARGET,
+        postprocess="none", classifier_target=TARGET,
         training={
             "settings": dataclasses.asdict(s), "seed": seed, "mixed_precision": bool(mixed),
             "epochs_run": len(history["loss"]), "best_epoch": best_epoch,

@@ -16,7 +16,7 @@ from tests.tiny_datasets import write_dataset  # noqa: E402
 
 RV_ONLY = {"background": 0, "RV": 3}
 FAST = train.SegmentationSettings(input_size=32, depth=2, base_filters=4, batch_size=8,
-                                  epochs=2, warmup_epochs=0, mixed_precision=False)
+                                  epochs=2, warmup_steps=0, patch_size=None, mixed_precision=False)
 
 
 @pytest.fixture(scope="module")
@@ -291,3 +291,17 @@ def test_does_a_failure_midway_leave_no_half_written_folder(rv_model, tmp_path, 
     assert code == 2 and "p02_ES_0000.nii.gz" in stderr
     assert not (tmp_path / "out").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+@pytest.mark.slow
+def test_does_a_model_with_more_labels_score_only_the_datasets_labels(tmp_path, run_cli):
+    full = write_dataset(tmp_path / "full", patients=3, long_axis=False)
+    model = tmp_path / "all.keras"
+    train.train_segmentation(full, model, settings=FAST, verbose=False)
+    lv_only = write_dataset(tmp_path / "lv", patients=1, labels={"background": 0, "LV": 1},
+                            long_axis=False)
+    code, stdout, stderr = run_cli("evaluate", "--model", model, "--data", lv_only, "--out",
+                                   tmp_path / "eval")
+    assert code == 0, stderr
+    result = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert {row["label"] for row in result["cases"]} == {"LV"}

@@ -15,8 +15,8 @@ from chdml.data import folder  # noqa: E402
 from chdml.errors import UserError  # noqa: E402
 from tests.tiny_datasets import write_dataset  # noqa: E402
 
-FAST = dict(input_size=32, depth=2, base_filters=4, batch_size=8, warmup_epochs=0,
-            mixed_precision=False, test_time_flips=False)
+FAST = dict(input_size=32, patch_size=None, depth=2, base_filters=4, batch_size=8,
+            warmup_steps=0, mixed_precision=False)
 
 
 # --- augmentation -------------------------------------------------------------------------
@@ -95,8 +95,8 @@ def test_are_validation_patients_whole_and_spread_over_diagnoses():
     assert len(chosen) == 2
     assert {"A", "B"} == {("A" if int(p[1:]) < 6 else "B") for p in chosen}
     assert chosen == train.choose_validation_patients(records, fraction=0.2, seed=1)
-    with pytest.raises(UserError, match="at least 2 patients"):
-        train.choose_validation_patients(records[:2])
+    with pytest.raises(UserError, match="at least 3 patients"):
+        train.choose_validation_patients(records[:4])
 
 
 def test_does_normalisation_map_percentiles_to_0_and_1():
@@ -111,7 +111,7 @@ def test_does_the_grid_round_trip_keep_the_shape_and_the_labels(shape):
     rng = np.random.default_rng(0)
     label = np.zeros(shape, np.uint8)
     label[10:25, 12:30] = 1
-    grid = inference.to_grid(label, (64, 64), order=0)
+    grid = inference.to_grid(label, (64, 64), kind="label")
     assert grid.shape == (shape[2], 64, 64) and grid.dtype == np.uint8
     one_hot = np.eye(2, dtype=np.float32)[grid]
     back = inference.from_grid(one_hot, shape[:2])
@@ -154,18 +154,19 @@ def test_does_train_segmentation_write_a_model_with_its_settings(tmp_path, run_c
     assert validation and not validation & training
     assert not any("2CH" in c for c in info.training["train_cases"])
     model, _ = inference.load_model_file(out)
-    assert model.output_shape == (None, 128, 128, 2)
+    assert model.output_shape == (None, None, None, 2)
     assert all(layer.dtype_policy.name == "float32" for layer in model.layers)
 
 
 @pytest.mark.slow
 def test_does_a_short_training_learn_the_tiny_shapes(tmp_path):
     data = write_dataset(tmp_path / "data", patients=6, long_axis=False)
-    settings = train.SegmentationSettings(**FAST, epochs=12, learning_rate=1e-2)
+    settings = train.SegmentationSettings(**{**FAST, "input_size": 48, "base_filters": 8},
+                                          epochs=10, learning_rate=1e-2)
     _, info, history = train.train_segmentation(data, tmp_path / "m.keras", seed=0,
                                                 settings=settings, verbose=False)
-    assert info.training["best_val_dice"] > 0.7
-    assert len(history["loss"]) == 12 and history["loss"][-1] < history["loss"][0]
+    assert info.training["best_val_dice"] > 0.8   # mean of LV, MYO and RV
+    assert len(history["loss"]) == 10 and history["loss"][-1] < history["loss"][0]
 
 
 @pytest.mark.slow
@@ -219,7 +220,7 @@ def test_is_a_label_folder_without_images_refused(tmp_path, run_cli):
 
 
 def test_are_labels_missing_from_dataset_json_refused(tmp_path, run_cli):
-    data = write_dataset(tmp_path / "data", patients=2, long_axis=False)
+    data = write_dataset(tmp_path / "data", patients=3, long_axis=False)
     meta = json.loads((data / "dataset.json").read_text())
     meta["labels"] = {"background": 0, "LV": 1}
     (data / "dataset.json").write_text(json.dumps(meta))
@@ -252,3 +253,31 @@ def test_is_a_model_file_settings_block_readable_without_tensorflow(tmp_path):
     assert inference.read_model_info(path) == info
     assert dataclasses.asdict(inference.ModelInfo.from_json(info.to_json())) == \
         dataclasses.asdict(info)
+
+
+def test_does_a_tiny_stray_structure_get_removed():
+    label = np.zeros((20, 20, 3), np.uint8)
+    label[2:10, 2:10, :] = 1
+    label[15:17, 15:17, 1] = 3      # 4 voxels of "RV" where there is none
+    out = inference.keep_largest_component(label, min_voxels=10)
+    assert not (out == 3).any() and (out == 1).sum() == 8 * 8 * 3
+    assert (inference.keep_largest_component(label, min_voxels=0) == 3).sum() == 4
+
+
+class _PointwiseModel:
+    """Stands in for a network whose output at a pixel depends on that pixel only."""
+
+    def predict(self, x, batch_size=None, verbose=0):
+        p = 1.0 / (1.0 + np.exp(-10 * (x - 0.5)))
+        return np.concatenate([1 - p, p], axis=-1)
+
+
+def test_do_test_time_flips_map_predictions_back_to_the_image():
+    slices = np.random.default_rng(0).random((3, 16, 12)).astype(np.float32)
+    plain = inference.predict_slices(_PointwiseModel(), slices)
+    flipped = inference.predict_slices(_PointwiseModel(), slices,
+                                       flips=("left_right", "up_down"))
+    np.testing.assert_allclose(flipped, plain, atol=1e-6)
+    assert plain.shape == (3, 16, 12, 2)
+    with pytest.raises(ValueError, match="unknown flip"):
+        inference.predict_slices(_PointwiseModel(), slices, flips=("diagonal",))

@@ -19,7 +19,7 @@ def _fingerprint(images: np.ndarray) -> str:
     return hashlib.sha256(repr(images.shape).encode() + images.tobytes()).hexdigest()
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)
 def _view_set(n_images: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     from chdml.data.synth import view_images
 

@@ -6,12 +6,13 @@ case stream (the notebook trains on seed 1 and shows test seed 2; the hidden see
 depends on ``CHDML_GRADING_SALT``), scored in the grader by accuracy against the true
 views, which never enter the student's kernel.
 
-Floor: accuracy >= 0.78. Measured for the reference (:func:`chdml.models.small_cnn_classifier`,
+Floor: accuracy >= 0.65. Measured for the reference (:func:`chdml.models.small_cnn_classifier`,
 filters (16, 32)) trained exactly as in the notebook (``view_images(2000, seed=1)``, Adam,
 batch 32, 20 epochs, ``validation_split=0.2``), three weight seeds x three hidden sets of
-500 images: 0.866-0.904 (the notebook's own test set: 0.876-0.890), against 0.790-0.862
-for the dense classifier; untrained: 0.13. The floor is 8.6 points below the lowest
-measurement, about 3.5 standard errors of the 200-image public case.
+500 images: 0.758-0.826 (the notebook's own test set: 0.784-0.796), against 0.590-0.642
+for the dense classifier; untrained: about 0.10. The floor is 10.8 points below the
+lowest measurement, about 3.5 standard errors of the 200-image public case (SE ~3.0
+points at 0.76), and above everything the dense classifier reached.
 
 Typical beginner mistakes this catches: an untrained or barely trained model (about 10 %,
 chance); a model trained on labels that do not belong to the images (e.g. labels
@@ -26,7 +27,7 @@ from chdml.grading.spec import Case, Exercise
 
 from ._views import true_views, view_case_inputs
 
-FLOOR = 0.78
+FLOOR = 0.65
 
 
 def cases(rng) -> list:

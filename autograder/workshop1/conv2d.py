@@ -9,7 +9,8 @@ Typical beginner mistakes the hidden cases catch:
 - 'same' padding (output as large as the input): every case, by its shape;
 - output size off by one, or windows centred on a pixel (only right for odd sizes): the
   even-sized (2x4, 4x4) kernel cases;
-- rows and columns swapped: the non-square image and kernel cases;
+- rows and columns mixed up (e.g. ``image.shape[0]`` used for both, as if every image
+  were square): the non-square image and kernel cases;
 - an output array made with ``np.zeros_like(image)`` on an integer (uint8) image, which
   silently rounds every value: the integer-image case;
 - a kernel as large as the image (a 1x1 output: loops that stop one short miss it).

@@ -6,14 +6,13 @@ case stream (the notebook trains on seed 1 and shows test seed 2; the hidden see
 depends on ``CHDML_GRADING_SALT``), scored in the grader by accuracy against the true
 views, which never enter the student's kernel.
 
-Floor: accuracy >= 0.70. Measured for the reference (:func:`chdml.models.dense_classifier`)
+Floor: accuracy >= 0.45. Measured for the reference (:func:`chdml.models.dense_classifier`)
 trained exactly as in the notebook (``view_images(2000, seed=1)``, Adam, batch 32, 20
 epochs, ``validation_split=0.2``), three weight seeds x three hidden sets of 500 images:
-0.790-0.862 (the notebook's own test set: 0.800-0.836); untrained: 0.10 (chance). The
-floor is 9 points below the lowest measurement, about three standard errors of the
-200-image public case (SE ~2.9 points at 0.79), so a properly trained model passes on any
-machine. It catches models that did not learn; a dense model trained for a single epoch
-(about 0.72 on validation images) still passes.
+0.590-0.642 (the notebook's own test set: 0.582-0.618); untrained: about 0.10 (chance).
+The floor is 13 points below the lowest measurement, almost four standard errors of the
+200-image public case (SE ~3.5 points at 0.59), so a properly trained model passes on any
+machine. It catches models that did not learn, not ones that learned a little less.
 
 Typical beginner mistakes this catches: an untrained or barely trained model (about 10 %,
 chance); a model trained on labels that do not belong to the images (e.g. labels
@@ -28,7 +27,7 @@ from chdml.grading.spec import Case, Exercise
 
 from ._views import true_views, view_case_inputs
 
-FLOOR = 0.70
+FLOOR = 0.45
 
 
 def cases(rng) -> list:

@@ -44,7 +44,7 @@ EXERCISE = Exercise(
     reference=lambda inputs: producers.describe(reference_model(**inputs)),
     compare=compare.keras_model(),
     cases=cases,
-    hint="keras.Sequential([keras.Input(shape=input_shape), keras.layers.Flatten(), "
-         "keras.layers.Dense(128, activation='relu'), "
-         "keras.layers.Dense(n_classes, activation='softmax')])",
+    hint="A keras.Sequential model: keras.Input(shape=input_shape), a Flatten layer, a Dense "
+         "layer of 128 units with activation 'relu', and a Dense layer of n_classes units "
+         "with activation 'softmax'.",
 )

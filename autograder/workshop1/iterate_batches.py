@@ -92,7 +92,7 @@ EXERCISE = Exercise(
     reference=reference,
     compare=compare.epochs_of_batches(),
     cases=cases,
-    hint="Make an order (np.arange, or a seeded permutation when shuffle is True), then "
-         "yield images[chosen], labels[chosen] for each slice of batch_size numbers of it, "
-         "the last one included.",
+    hint="Make an order (np.arange, or a seeded permutation when shuffle is True); then, for "
+         "each slice of batch_size numbers of that order, the last one included, hand out "
+         "the images and the labels at those numbers together.",
 )

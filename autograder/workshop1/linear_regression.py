@@ -8,7 +8,6 @@ Typical beginner mistakes this catches:
 - too few epochs or too small a learning rate (the weights are still far from 2 and -4);
 - a learning rate so large that training diverges (NaN weights);
 - more than one unit or layer (more than two weights), or a unit without a bias;
-- an activation such as ReLU on the unit, which cannot produce the negative outputs;
 - fitting x to y the wrong way round (weight 0.5, bias 2).
 Accepted: Sequential or functional models, with or without ``keras.Input``; any
 optimizer, learning rate, batch size and number of epochs that get close enough.
