@@ -1068,3 +1068,306 @@ def patient_split(fraction_tolerance: float = 0.03, balance_tolerance: float = 0
     """A split by patient, stratified by class (see :class:`PatientSplitCheck`)."""
     return PatientSplitCheck(fraction_tolerance=float(fraction_tolerance),
                              balance_tolerance=float(balance_tolerance))
+# ---------------------------------------------------------------------------------------
+# Added for workshop 3 (w3 helper): callbacks that keep the best epoch, and an
+# augmentation that moves image and mask together.
+# ---------------------------------------------------------------------------------------
+def _first_best(values: list, mode: str, count: int) -> int:
+    """Epoch (from 1) of the best of the first ``count`` values; first one on ties."""
+    window = np.asarray(values[:max(count, 1)], dtype=np.float64)
+    return int(np.argmin(window) if mode == "min" else np.argmax(window)) + 1
+
+
+@dataclass(frozen=True)
+class KeepsBestEpoch(Comparator):
+    """Callbacks reported by ``producers.fit_with_callbacks`` keep the best epoch's weights.
+
+    ``expected`` (the reference's settings): ``{"monitor": "val_loss", "mode": "min"}``.
+    Passes when the student's callbacks include an ``EarlyStopping`` with that monitor and
+    mode and ``restore_best_weights=True`` and a ``ModelCheckpoint`` with that monitor and
+    mode and ``save_best_only=True``, and, in the scripted run, both the weights the model
+    holds after ``fit`` and the weights in the checkpoint file are those of the best epoch
+    (lowest ``inputs[val_losses]``, first on ties) among the epochs actually trained. Any
+    patience is accepted: the best epoch is sought among the epochs the run lasted.
+    """
+
+    kind: ClassVar[str] = "keeps_best_epoch"
+    val_losses: str = "val_losses"
+
+    def __call__(self, got: Any, expected: Any, inputs: dict) -> Verdict:
+        monitor, mode = expected["monitor"], expected["mode"]
+        values = list(inputs[self.val_losses])
+        expected_words = (f"EarlyStopping(monitor='{monitor}', mode='{mode}', "
+                          f"restore_best_weights=True) and ModelCheckpoint(monitor='{monitor}', "
+                          f"mode='{mode}', save_best_only=True), keeping the weights of the "
+                          f"epoch with the best {monitor}")
+        if (verdict := _failed_value(got, expected_words)) is not None:
+            return verdict
+        needed = {"callbacks", "epochs_run", "kept_epoch", "saved_epoch"}
+        if not isinstance(got, dict) or not needed <= set(got):
+            return Verdict(False, expected_words, describe(got) + " (not a training report)")
+        callbacks = [item for item in got["callbacks"] if isinstance(item, dict)]
+        kinds = [item.get("kind", "?") for item in callbacks]
+        problems = []
+        for kind, flag in (("EarlyStopping", "restore_best_weights"),
+                           ("ModelCheckpoint", "save_best_only")):
+            found = [item for item in callbacks if item.get("kind") == kind]
+            if not found:
+                problems.append(f"no {kind} callback")
+                continue
+            item = found[0]
+            if item.get("monitor") != monitor:
+                problems.append(f"{kind} watches '{item.get('monitor')}' instead of "
+                                f"'{monitor}'")
+            if item.get("mode") != mode:
+                problems.append(f"{kind} works in mode '{item.get('mode')}' (for a loss, "
+                                f"lower is better: '{mode}')")
+            if not item.get(flag):
+                problems.append(f"{kind} without {flag}=True")
+        run = int(got["epochs_run"])
+        best = _first_best(values, mode, run)
+        got_words = (f"callbacks {', '.join(kinds) or 'none'}; the run lasted {run} of "
+                     f"{len(values)} epochs; the model kept the weights of epoch "
+                     f"{got['kept_epoch']}, the checkpoint holds epoch {got['saved_epoch']}")
+        if got["kept_epoch"] != best:
+            problems.append(f"after fit the model holds epoch {got['kept_epoch']}'s weights, "
+                            f"not those of epoch {best}, the best of the {run} epochs trained")
+        if got["saved_epoch"] is None:
+            problems.append("no checkpoint file was written at checkpoint_path")
+        elif got["saved_epoch"] != best:
+            problems.append(f"the checkpoint holds epoch {got['saved_epoch']}, not epoch "
+                            f"{best}")
+        if problems:
+            return Verdict(False, expected_words, f"{got_words} ({'; '.join(problems)})")
+        return Verdict(True, expected_words, got_words)
+
+
+def keeps_best_epoch(val_losses: str = "val_losses") -> KeepsBestEpoch:
+    """Callbacks keep the best validation epoch's weights (see :class:`KeepsBestEpoch`)."""
+    return KeepsBestEpoch(val_losses=val_losses)
+
+
+def label_alignment(image: np.ndarray, mask: np.ndarray) -> float:
+    """How well the mask's regions explain the image: between-region share of variance.
+
+    ``eta^2 = sum_k n_k (mean_k - mean)^2 / sum (x - mean)^2`` over the *inner* pixels of
+    the mask's regions (pixels whose 3 x 3 neighbourhood has one label, so that the
+    smoothing of edges by interpolation does not count), grouped by label; channels are
+    averaged. 1.0 when every region is uniform, near 0 when the mask has nothing to do
+    with the image; 1.0 for a constant image.
+    """
+    values = np.asarray(image, dtype=np.float64)
+    labels = np.asarray(mask)
+    if values.ndim == labels.ndim + 1:
+        values = values.mean(axis=-1)
+    padded = np.pad(labels, 1, mode="edge")
+    inner = np.ones(labels.shape, dtype=bool)
+    for dr in (0, 1, 2):
+        for dc in (0, 1, 2):
+            inner &= padded[dr:dr + labels.shape[0], dc:dc + labels.shape[1]] == labels
+    if inner.sum() > 1:
+        values, labels = values[inner], labels[inner]
+    values, labels = values.ravel(), labels.ravel()
+    total = float(np.sum((values - values.mean()) ** 2))
+    if total == 0.0:
+        return 1.0
+    between = 0.0
+    for label in np.unique(labels):
+        region = values[labels == label]
+        between += region.size * (region.mean() - values.mean()) ** 2
+    return float(between / total)
+
+
+@dataclass(frozen=True)
+class AugmentationConsistent(Comparator):
+    """Augmented (image, mask, label) triples keep the label and move image and mask together.
+
+    ``inputs[calls]`` lists the calls ``[image, mask, label, seed]`` (made by
+    ``producers.call_each``); ``got`` has one ``(image, mask, label)`` per call;
+    ``expected`` is ``{"mask_labels": [...], "label": ...}`` from the reference. Judged for
+    every call: image and mask keep their shapes; the mask holds only whole numbers that
+    were labels of the input mask (nearest-neighbour, never interpolated); the label comes
+    back unchanged; the image still matches the mask (:func:`label_alignment` at least
+    ``min_alignment`` times the input's: geometry applied to both with one random draw).
+    Between calls: the same seed gives the same triple; the seeds change the mask at least
+    once and do not all give the same result.
+    """
+
+    kind: ClassVar[str] = "augmentation_consistent"
+    calls: str = "calls"
+    min_alignment: float = 0.8
+
+    def __call__(self, got: Any, expected: Any, inputs: dict) -> Verdict:
+        calls = inputs[self.calls]
+        labels = set(int(label) for label in expected["mask_labels"])
+        expected_words = (f"for each of {len(calls)} seeds: (image, mask, label) with the "
+                          f"shapes given, mask labels only from {sorted(labels)}, the label "
+                          "unchanged, image and mask moved together; the same seed giving "
+                          "the same result")
+        if (verdict := _failed_value(got, expected_words)) is not None:
+            return verdict
+        if not isinstance(got, list) or len(got) != len(calls):
+            return Verdict(False, expected_words, describe(got) + " (not one result per call)")
+        problems, masks, outputs = [], [], []
+        for number, (call, result) in enumerate(zip(calls, got), start=1):
+            found = self._one(call, result, labels)
+            if isinstance(found, str):
+                problems.append(f"seed {call[3]} (call {number}): {found}")
+                masks.append(None)
+                outputs.append(None)
+            else:
+                masks.append(found[1])
+                outputs.append(found)
+        problems += self._between(calls, masks, outputs)
+        got_words = f"{len(got)} results"
+        if problems:
+            return Verdict(False, expected_words, f"{got_words} ({'; '.join(problems[:4])})")
+        return Verdict(True, expected_words, got_words + ", all consistent")
+
+    def _one(self, call: list, result: Any, labels: set) -> str | tuple:
+        """The problem with one result, or ``(image, mask)`` arrays when it is right."""
+        image_in, mask_in, label_in = np.asarray(call[0]), np.asarray(call[1]), call[2]
+        if not isinstance(result, list) or len(result) != 3:
+            return f"{describe(result, 80)} instead of (image, mask, label)"
+        image, mask = _as_array(result[0]), _as_array(result[1])
+        if image is None or image.dtype.kind not in "biuf" or image.shape != image_in.shape:
+            return (f"the image came back as {describe(result[0], 80)}, not an array of "
+                    f"shape {image_in.shape}")
+        if mask is None or mask.dtype.kind not in "biuf" or mask.shape != mask_in.shape:
+            return (f"the mask came back as {describe(result[1], 80)}, not an array of "
+                    f"shape {mask_in.shape}")
+        label = _as_array(result[2])
+        if label is None or not np.array_equal(label, np.asarray(label_in)):
+            return (f"the label changed from {describe(label_in, 40)} to "
+                    f"{describe(result[2], 40)} (augmentation must never change the label)")
+        mask64 = mask.astype(np.float64)
+        if not np.all(np.isfinite(mask64)) or np.any(np.abs(mask64 - np.rint(mask64)) > 1e-6):
+            return ("the mask has values between labels: it was interpolated (use "
+                    "nearest-neighbour, order=0, for masks)")
+        present = set(np.unique(np.rint(mask64)).astype(int).tolist())
+        if not present <= labels:
+            return (f"the mask has label(s) {sorted(present - labels)} that the input mask "
+                    "does not have (a label map must not be interpolated, not even with "
+                    "rounding)")
+        before = label_alignment(image_in, mask_in)
+        after = label_alignment(image, np.rint(mask64).astype(np.int64))
+        if after < self.min_alignment * before:
+            return (f"image and mask no longer line up (the mask explains {after:.0%} of the "
+                    f"image's contrast, {before:.0%} before): draw the random numbers once "
+                    "and move both with them")
+        return image, np.rint(mask64).astype(np.int64)
+
+    @staticmethod
+    def _between(calls: list, masks: list, outputs: list) -> list[str]:
+        problems = []
+        for first in range(len(calls)):
+            for second in range(first + 1, len(calls)):
+                if calls[first][3] != calls[second][3]:
+                    continue
+                a, b = outputs[first], outputs[second]
+                if a is None or b is None:
+                    continue
+                if not (np.array_equal(a[1], b[1]) and np.allclose(a[0], b[0], atol=1e-6)):
+                    problems.append(f"seed {calls[first][3]} gave two different results "
+                                    "(draw from np.random.default_rng(seed))")
+        done = [(call, output) for call, output in zip(calls, outputs) if output is not None]
+        if len(done) == len(calls) and len(done) > 1:
+            if all(np.array_equal(output[1], np.asarray(call[1])) for call, output in done):
+                problems.append("no seed changed the mask: is the augmentation switched on?")
+            distinct_seeds = {call[3] for call, _ in done}
+            if len(distinct_seeds) > 1 and all(
+                    np.array_equal(output[1], done[0][1][1])
+                    and np.allclose(output[0], done[0][1][0], atol=1e-6)
+                    for _, output in done):
+                problems.append("different seeds gave the same result (use the seed argument)")
+        return problems
+
+
+def augmentation_consistent(calls: str = "calls",
+                            min_alignment: float = 0.8) -> AugmentationConsistent:
+    """Augmentation keeps labels and alignment, seeded (see :class:`AugmentationConsistent`)."""
+    return AugmentationConsistent(calls=calls, min_alignment=float(min_alignment))
+
+
+def _class_probabilities(predictions: np.ndarray, n_samples: int) -> np.ndarray | None:
+    """``(n_samples, n_classes)`` probabilities from sigmoid ``(N,)``/``(N, 1)`` or softmax
+    ``(N, K)`` outputs; ``None`` if they are not probabilities for ``n_samples`` samples."""
+    values = np.asarray(predictions, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2 or values.shape[0] != n_samples or not np.all(np.isfinite(values)):
+        return None
+    if np.any(values < 0) or np.any(values > 1):
+        return None
+    if values.shape[1] == 1:
+        values = np.concatenate([1.0 - values, values], axis=1)
+    return values
+
+
+def log_loss(probabilities: np.ndarray, truth: np.ndarray, epsilon: float = 1e-7) -> float:
+    """Mean cross-entropy ``-log p(true class)``, probabilities clipped to ``[eps, 1]``."""
+    picked = probabilities[np.arange(truth.size), truth.astype(np.int64)]
+    return float(-np.mean(np.log(np.clip(picked, epsilon, 1.0))))
+
+
+@dataclass(frozen=True)
+class BeatsBaseline(Comparator):
+    """A regularised classifier beats its unregularised baseline on the same images.
+
+    ``got`` is ``{model: predictions, baseline: predictions}`` (from
+    ``producers.predict_each``), ``expected`` the true class labels (computed by the
+    grader; never sent to the kernel). Both models' cross-entropy loss and accuracy are
+    computed here. Passes when the model's loss is lower than the baseline's (the model
+    is less over-confident in wrong answers: the sign of overfitting cured) *and* reaches
+    the absolute floors ``accuracy >= min_accuracy`` and ``loss <= max_loss`` (so a
+    spoiled baseline cannot make a poor model pass).
+    """
+
+    kind: ClassVar[str] = "beats_baseline"
+    model: str = "regularised_model"
+    baseline: str = "baseline_model"
+    min_accuracy: float = 0.85
+    max_loss: float = 0.6
+
+    def __call__(self, got: Any, expected: Any, inputs: dict) -> Verdict:
+        expected_words = (f"{self.model}: a loss lower than {self.baseline}'s on the same "
+                          f"images, at most {self.max_loss:.2f}, and accuracy at least "
+                          f"{self.min_accuracy:.2f}")
+        if (verdict := _failed_value(got, expected_words)) is not None:
+            return verdict
+        if not isinstance(got, dict) or {self.model, self.baseline} - set(got):
+            return Verdict(False, expected_words, describe(got) + " (not predictions of "
+                           f"{self.model} and {self.baseline})")
+        truth = np.asarray(expected).ravel()
+        scores = {}
+        for name in (self.model, self.baseline):
+            if (verdict := _failed_value(got[name], expected_words)) is not None:
+                return Verdict(False, expected_words, f"{name}: {verdict.got}")
+            probabilities = _class_probabilities(got[name], truth.size)
+            if probabilities is None:
+                return Verdict(False, expected_words,
+                               f"{name} gave {describe(got[name], 120)}, not probabilities "
+                               f"for {truth.size} images (use model.predict)")
+            accuracy_value = float(np.mean(np.argmax(probabilities, axis=1) == truth))
+            scores[name] = (log_loss(probabilities, truth), accuracy_value)
+        loss, accuracy_value = scores[self.model]
+        base_loss, base_accuracy = scores[self.baseline]
+        got_words = (f"{self.model}: loss {loss:.3f}, accuracy {accuracy_value:.3f}; "
+                     f"{self.baseline}: loss {base_loss:.3f}, accuracy {base_accuracy:.3f}")
+        problems = []
+        if not loss < base_loss:
+            problems.append(f"the loss is not lower than {self.baseline}'s")
+        if loss > self.max_loss:
+            problems.append(f"the loss is above {self.max_loss:.2f}")
+        if accuracy_value < self.min_accuracy:
+            problems.append(f"the accuracy is below {self.min_accuracy:.2f}")
+        if problems:
+            return Verdict(False, expected_words, f"{got_words} ({'; '.join(problems)})")
+        return Verdict(True, expected_words, got_words)
+
+
+def beats_baseline(model: str = "regularised_model", baseline: str = "baseline_model",
+                   min_accuracy: float = 0.85, max_loss: float = 0.6) -> BeatsBaseline:
+    """The model beats the baseline on the same images (see :class:`BeatsBaseline`)."""
+    return BeatsBaseline(model=model, baseline=baseline, min_accuracy=float(min_accuracy),
+                         max_loss=float(max_loss))

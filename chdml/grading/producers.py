@@ -665,3 +665,193 @@ class DicomDataset(Producer):
 def dicom_dataset(function: str, data: str = "dicom") -> DicomDataset:
     """Call ``function(dataset)`` on the DICOM file in ``inputs[data]``; return its bytes."""
     return DicomDataset(function=function, data=data)
+# ---------------------------------------------------------------------------------------
+# Added for workshop 3 (w3 helper): several functions on the same inputs, callbacks in a
+# scripted training run, and a model's regularisers.
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CallSeveral(Producer):
+    """Call each of the student's ``functions`` with the same named inputs.
+
+    Returns ``{function name: result}``; a function that raises makes the whole value an
+    error naming it (e.g. ``best_epoch`` and ``overfits`` both read one ``history``).
+    """
+
+    kind: ClassVar[str] = "call_several"
+    functions: tuple = ()
+    args: tuple = ()
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        results = {}
+        for name in self.functions:
+            function = lookup(namespace, name)
+            if not callable(function):
+                raise TypeError(f"`{name}` should be a function but is a "
+                                f"{type(function).__name__}")
+            try:
+                results[name] = function(*[copy.deepcopy(inputs[arg]) for arg in self.args])
+            except Exception as exc:  # noqa: BLE001 - name the function that raised
+                return ProducedError(f"in {name}: {error_of(exc).message}"[:500])
+        return results
+
+
+def call_several(functions: tuple[str, ...], *args: str) -> CallSeveral:
+    """``{name: name(inputs[a], ...)}`` for each function name.
+
+    Example:
+        >>> producers.call_several(("best_epoch", "overfits"), "history")
+    """
+    return CallSeveral(functions=tuple(functions), args=tuple(args))
+
+
+@dataclass(frozen=True)
+class FitWithCallbacks(Producer):
+    """Train a scripted model with the student's callbacks; report what they kept.
+
+    Calls ``function(checkpoint_path)`` (a ``.keras`` path in a fresh temporary folder) for
+    the list of callbacks, fits :class:`chdml.grading.scripted_fit.ScriptedModel` whose
+    epoch ``e`` reports ``inputs[train_losses][e-1]`` as ``loss`` and
+    ``inputs[val_losses][e-1]`` as ``val_loss``, and returns
+    :func:`chdml.grading.scripted_fit.run`'s report: each callback's monitor, mode,
+    ``restore_best_weights``/``save_best_only``, the number of epochs run, the epoch whose
+    weights the model holds after ``fit`` and the epoch saved in the checkpoint.
+    """
+
+    kind: ClassVar[str] = "fit_with_callbacks"
+    function: str = ""
+    train_losses: str = "train_losses"
+    val_losses: str = "val_losses"
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        make_callbacks = lookup(namespace, self.function)
+        if not callable(make_callbacks):
+            raise TypeError(f"`{self.function}` should be a function but is a "
+                            f"{type(make_callbacks).__name__}")
+        from chdml.grading import scripted_fit
+
+        return scripted_fit.run(make_callbacks, inputs[self.train_losses],
+                                inputs[self.val_losses])
+
+
+def fit_with_callbacks(function: str, train_losses: str = "train_losses",
+                       val_losses: str = "val_losses") -> FitWithCallbacks:
+    """The student's ``function(checkpoint_path)`` callbacks in a scripted training run.
+
+    Example:
+        >>> producers.fit_with_callbacks("make_callbacks")
+    """
+    return FitWithCallbacks(function=function, train_losses=train_losses,
+                            val_losses=val_losses)
+
+
+def _regulariser_strengths(regulariser: Any) -> tuple[float, float] | None:
+    """``(l1, l2)`` of a Keras L1/L2/L1L2 regulariser, ``None`` for anything else."""
+    if regulariser is None:
+        return 0.0, 0.0
+    l1, l2 = getattr(regulariser, "l1", 0.0), getattr(regulariser, "l2", 0.0)
+    if type(regulariser).__name__ not in ("L1", "L2", "L1L2"):
+        return None
+    return float(l1 or 0.0), float(l2 or 0.0)
+
+
+def _flat_layers(model: Any) -> list:
+    layers = []
+    for layer in getattr(model, "layers", []):
+        if hasattr(layer, "layers") and type(layer).__name__ in ("Sequential", "Functional"):
+            layers.extend(_flat_layers(layer))
+        elif type(layer).__name__ != "InputLayer":
+            layers.append(layer)
+    return layers
+
+
+def describe_regularised(model: Any, seed: int = 0) -> dict:
+    """:func:`describe` plus where the regularisers are, as plain data.
+
+    Returns ``{"model": describe(model) (with Dropout layers of rate 0 left out of the
+    layer kinds, since they do nothing), "kernel_l2": [L2 strength of each layer that has
+    a kernel, in order, 0.0 where none], "dropout_rates": [rate of each Dropout layer with
+    a rate above 0, in order], "other_penalties": ["<layer kind> <layer index>: <what>"
+    for every L1 penalty, bias or activity regulariser, or unknown regulariser]}``.
+    """
+    description = describe(model, seed=seed)
+    layers = _flat_layers(model)
+    kinds, kernel_l2, dropout_rates, other = [], [], [], []
+    for index, layer in enumerate(layers):
+        kind = type(layer).__name__
+        rate = float(getattr(layer, "rate", 0.0) or 0.0)
+        if kind == "Dropout" and rate == 0.0:
+            continue
+        kinds.append(kind)
+        if kind == "Dropout":
+            dropout_rates.append(rate)
+        if hasattr(layer, "kernel_regularizer") and getattr(layer, "kernel", None) is not None:
+            strengths = _regulariser_strengths(layer.kernel_regularizer)
+            if strengths is None:
+                other.append(f"{kind} {index + 1}: an unknown kernel regulariser")
+                kernel_l2.append(0.0)
+            else:
+                kernel_l2.append(strengths[1])
+                if strengths[0]:
+                    other.append(f"{kind} {index + 1}: an L1 kernel penalty")
+        for attribute in ("bias_regularizer", "activity_regularizer"):
+            if getattr(layer, attribute, None) is not None:
+                other.append(f"{kind} {index + 1}: a {attribute.replace('_', ' ')}")
+    description["layer_kinds"] = kinds
+    return {"model": description, "kernel_l2": kernel_l2, "dropout_rates": dropout_rates,
+            "other_penalties": other}
+
+
+@dataclass(frozen=True)
+class DescribeRegularisedModel(Producer):
+    """Build a model with the student's function and :func:`describe_regularised` it."""
+
+    kind: ClassVar[str] = "describe_regularised_model"
+    builder: str = ""
+    args: tuple = ()
+    keywords: tuple = ()
+    seed: int = 0
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        builder = lookup(namespace, self.builder)
+        model = builder(*[inputs[name] for name in self.args],
+                        **{name: inputs[name] for name in self.keywords})
+        return describe_regularised(model, seed=self.seed)
+
+
+def describe_regularised_model(builder: str, *args: str, keywords: tuple[str, ...] = (),
+                               seed: int = 0) -> DescribeRegularisedModel:
+    """Build with the student's ``builder`` (named inputs as arguments); describe the model
+    and its regularisers (see :func:`describe_regularised`).
+
+    Example:
+        >>> producers.describe_regularised_model("build_classifier", "input_shape",
+        ...                                      keywords=("dropout", "l2", "augment"))
+    """
+    return DescribeRegularisedModel(builder=builder, args=tuple(args),
+                                    keywords=tuple(keywords), seed=seed)
+
+
+@dataclass(frozen=True)
+class PredictEach(Producer):
+    """Predictions of several of the student's trained models on the same images.
+
+    Returns ``{model name: model.predict(inputs[images], verbose=0)}`` (e.g. the
+    regularised model and the baseline it has to beat, judged on the same hidden images).
+    """
+
+    kind: ClassVar[str] = "predict_each"
+    models: tuple = ()
+    images: str = "images"
+
+    def produce(self, namespace: dict, inputs: dict) -> Any:
+        return {name: PredictWith(model=name, images=self.images).produce(namespace, inputs)
+                for name in self.models}
+
+
+def predict_each(models: tuple[str, ...], images: str = "images") -> PredictEach:
+    """``{name: predictions}`` of the student's trained models (variable names).
+
+    Example:
+        >>> producers.predict_each(("regularised_model", "baseline_model"))
+    """
+    return PredictEach(models=tuple(models), images=images)
