@@ -72,7 +72,7 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for name in STRUCTURES:
         values = [scores[name] for *_, scores in rows]
-        floor = math.floor((min(values) - 0.10) * 20) / 20
+        floor = math.floor(round((min(values) - 0.10) * 20, 6)) / 20  # 0.40 stays 0.40
         print(f"| {name} | {min(values):.3f} | {sum(values) / len(values):.3f} | {floor:.2f} |")
 
 

@@ -214,7 +214,8 @@ def make_dataset(images: np.ndarray, targets: np.ndarray, batch_size: int, seed:
     (augmented and cropped with the same geometry) or ``(n,)`` class labels (left as they
     are). ``patch_size`` (masks only): train on a random square patch of each augmented
     slice. The random choices for each sample are a fixed function of ``seed`` and its
-    position in the stream, so a run is reproducible.
+    position in the stream, so a run is reproducible (intensities to float
+    rounding: threaded reductions on a many-core CPU may add in another order).
     """
     import tensorflow as tf
 

@@ -85,7 +85,10 @@ def test_does_the_pipeline_batch_and_repeat_identically():
     assert [tuple(x.shape) for x, _ in first] == [(4, 16, 16, 1), (4, 16, 16, 1),
                                                   (2, 16, 16, 1)]
     for (x1, y1), (x2, y2) in zip(first, second):
-        assert np.array_equal(x1, x2) and np.array_equal(y1, y2)
+        # the geometry (and so every mask) is exactly reproducible; intensities only to
+        # float rounding, since TensorFlow's threaded reductions may add in another order
+        assert np.array_equal(y1, y2)
+        np.testing.assert_allclose(x1, x2, rtol=0, atol=1e-5)
 
 
 def test_are_validation_patients_whole_and_spread_over_diagnoses():

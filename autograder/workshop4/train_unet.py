@@ -7,19 +7,25 @@ another seed, ``trained_unet.predict(images)``, turns the softmax output into la
 (argmax) and computes the Dice of each structure over all pixels of the set (pooled), in
 the grader, against masks the student's kernel never sees:
 
-- public case: 2 new patients (seed from the public stream), all three structures must
-  reach their floors (a self-check before handing in);
+- public case: 5 new patients (seed from the public stream), all three structures must
+  reach their floors (a self-check before handing in; 5 rather than 2 patients, since the
+  Dice of 2 patients swings with one unusual scan: one public pair scored 0.25-0.40 with a
+  model that reached 0.65-0.80 on larger sets);
 - hidden cases: 10 other patients (seed from the hidden stream, salted by
   ``CHDML_GRADING_SALT``), one case per structure, each with its own points.
 
-Floors (pooled Dice): LV blood pool 0.70, LV myocardium 0.55, RV blood pool 0.60. They
-come from the reference recipe of the notebook (its own cells: depth 3, 8 base filters,
-soft Dice + cross-entropy, Adam 0.002, 20 epochs, batch 16), measured with 3 training
+Floors (pooled Dice): LV blood pool 0.60, LV myocardium 0.40, RV blood pool 0.55. They
+come from the reference recipe of the notebook (its own cells: depth 3, 16 base filters,
+soft Dice + cross-entropy, Adam 0.002, 30 epochs, batch 16), measured with 3 training
 seeds (0, 1, 2) on 3 hidden-like test sets of 10 patients each (seeds 101, 2024, 777777):
-lowest LV 0.805, MYO 0.693, RV 0.735 (means 0.871, 0.728, 0.795). Each floor is the
+lowest LV 0.740, MYO 0.500, RV 0.680 (means 0.783, 0.594, 0.757). Each floor is the
 lowest measured value minus a margin of 0.10, rounded down to 0.05, so a reasonably
 trained model passes on any machine (CPU or GPU numerics, another seed) while a model
-that did not learn a structure fails.
+that did not learn a structure fails (Dice near 0). The synthetic generator's
+domain-randomised scanners (dim images, bright fat) made the task harder than the first
+recipe (8 base filters, 20 epochs) could learn reliably: it gave LV 0.73, MYO 0.54-0.57,
+RV 0.63-0.69 on the same kind of sets, and the 16-filter, 30-epoch recipe 0.74-0.86,
+0.50-0.73, 0.68-0.81.
 Command: ``.venv/bin/python bench/bench_workshop4_floors.py``.
 
 Typical beginner mistakes the hidden cases catch (each proved in
@@ -48,9 +54,9 @@ from chdml.grading import compare, producers
 from chdml.grading.spec import Case, Exercise
 
 IMAGE_SIZE = 64
-PUBLIC_PATIENTS = 2
+PUBLIC_PATIENTS = 5
 HIDDEN_PATIENTS = 10
-FLOORS = {"LV": (1, 0.70), "MYO": (2, 0.55), "RV": (3, 0.60)}
+FLOORS = {"LV": (1, 0.60), "MYO": (2, 0.40), "RV": (3, 0.55)}
 
 _TRUTH: dict[str, np.ndarray] = {}
 

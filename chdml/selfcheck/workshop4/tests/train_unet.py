@@ -11,6 +11,6 @@ name = 'train_unet'
 points = 1.0
 
 
-@test_case(name='train_unet: slices of 2 new synthetic patients; every structure must reach its Dice floor (LV 0.70, MYO 0.55, RV 0.60)', points=1.0, hidden=False)
+@test_case(name='train_unet: slices of 5 new synthetic patients; every structure must reach its Dice floor (LV 0.60, MYO 0.40, RV 0.55)', points=1.0, hidden=False)
 def case_1(env):
     check_case('workshop4', 'train_unet', 0, env)
