@@ -18,33 +18,22 @@ Typical mistakes caught: an untrained model or one that always gives the same an
 (about 0.5); labels inverted (0 for short axis: about 0). Accepted: sigmoid scores
 ``(N, 1)`` or ``(N,)``, or 0/1 labels.
 """
-import hashlib
-from functools import lru_cache
 
 import numpy as np
 
 from chdml.grading import compare, producers
+from chdml.grading.answers import AnswerBook, view_test_set
 from chdml.grading.spec import Case, Exercise
 
 FLOOR = 0.88
 PUBLIC_SEED = 4242
-_LABELS: dict[str, np.ndarray] = {}
-"""Labels of every test set drawn in this process, keyed by a hash of its images."""
+LABELS = AnswerBook("images")
+"""Labels of every test set drawn in this process (never sent to the kernel)."""
 
 
-def _key(images: np.ndarray) -> str:
-    images = np.ascontiguousarray(images, dtype=np.float32)
-    return hashlib.sha256(images.tobytes() + str(images.shape).encode()).hexdigest()
-
-
-@lru_cache(maxsize=16)
 def _test_set(seed: int, n: int) -> np.ndarray:
-    """``n`` images of ``view_images(seed=seed)``; their labels are kept in ``_LABELS``."""
-    from chdml.data.synth import view_images
-
-    data = view_images(n, size=64, seed=seed, task="binary")
-    _LABELS[_key(data.images)] = data.labels
-    return data.images
+    """``n`` binary view images of new patients; their labels are kept in ``LABELS``."""
+    return LABELS.keep(*view_test_set(n, 64, seed, "binary"))
 
 
 def cases(rng: np.random.Generator) -> list[Case]:
@@ -60,11 +49,7 @@ def cases(rng: np.random.Generator) -> list[Case]:
 
 def reference(inputs: dict) -> np.ndarray:
     """The true labels of the case's images (never sent to the kernel)."""
-    labels = _LABELS.get(_key(inputs["images"]))
-    if labels is None:
-        raise LookupError("these images were not drawn by this module's cases() in this "
-                          "process; draw the cases first")
-    return labels
+    return LABELS.look_up(inputs["images"])
 
 
 EXERCISE = Exercise(

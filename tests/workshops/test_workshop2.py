@@ -78,7 +78,8 @@ def notebook_namespace() -> dict:
     namespace: dict = {}
     cells = _notebook().cells
     setup = next(c for c in cells if c.get("id") == "setup")
-    exec(re.sub(r"^grader = .*$", "", _cell_source(setup), flags=re.M), namespace)
+    # without the grader and IPython magics (%matplotlib inline)
+    exec(re.sub(r"^(grader = .*|%.*)$", "", _cell_source(setup), flags=re.M), namespace)
     for cell in cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution") and cell.cell_type == "code" \

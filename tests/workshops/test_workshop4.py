@@ -333,7 +333,9 @@ def test_does_a_model_that_segments_well_pass_every_structure(checks):
 @pytest.mark.parametrize("damage, caught_by", [
     (lambda labels: np.zeros_like(labels), {"LV", "MYO", "RV"}),
     (lambda labels: np.where(labels == 2, 0, labels), {"MYO"}),
-    (lambda labels: np.where(labels == 3, 1, labels), {"LV", "RV"}),
+    # RV labelled LV: its RV Dice is 0; its LV Dice (0.66-0.77 on 10-patient sets, the
+    # RV pooled into the LV) is as high as an honest model's, so only the RV case fails
+    (lambda labels: np.where(labels == 3, 1, labels), {"RV"}),
 ], ids=["only background", "myocardium missed", "RV called LV"])
 def test_does_the_training_check_catch_a_model_that_misses_structures(checks, damage, caught_by):
     verdicts = judge(checks, "train_unet", {"trained_unet": _Oracle(checks, damage)})

@@ -30,8 +30,22 @@ BINARY_CLASSES = ("long axis", "short axis")
 _CLINICAL_MATRIX = 128
 
 
+class _Record:
+    """Dict-style access for the dataclasses below: ``data["images"]``, ``data.keys()``,
+    ``len(data)`` (the number of images)."""
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+    def keys(self):
+        return [f.name for f in dataclasses.fields(self)]
+
+    def __len__(self):
+        return len(self.images)
+
+
 @dataclasses.dataclass
-class SliceSet:
+class SliceSet(_Record):
     """Labelled 2-D short-axis slices (one row per slice).
 
     Attributes:
@@ -54,15 +68,6 @@ class SliceSet:
     slice_index: np.ndarray
     spacing: np.ndarray
 
-    def __getitem__(self, key):
-        return getattr(self, key)
-
-    def keys(self):
-        return [f.name for f in dataclasses.fields(self)]
-
-    def __len__(self):
-        return len(self.images)
-
     def __repr__(self):
         n_patients = len(np.unique(self.patients))
         return (f"SliceSet({len(self)} slices of {n_patients} patients, "
@@ -70,7 +75,7 @@ class SliceSet:
 
 
 @dataclasses.dataclass
-class ViewSet:
+class ViewSet(_Record):
     """Images with a view label (one row per image).
 
     Attributes:
@@ -86,15 +91,6 @@ class ViewSet:
     class_names: tuple
     patients: np.ndarray
     views: np.ndarray
-
-    def __getitem__(self, key):
-        return getattr(self, key)
-
-    def keys(self):
-        return [f.name for f in dataclasses.fields(self)]
-
-    def __len__(self):
-        return len(self.images)
 
     def __repr__(self):
         return (f"ViewSet({len(self)} images, {len(self.class_names)} classes, "
