@@ -30,7 +30,6 @@ import resource
 import signal
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
@@ -189,6 +188,22 @@ def _cover(path: str, mount_points: list[str]) -> None:
            "size=64k,mode=0755")
 
 
+def _hide(paths, mount_points: list[str]) -> None:
+    """Cover each folder of ``paths`` (see :func:`_cover`) and bind ``/dev/null`` over each
+    file, outermost first."""
+    for path in sorted(paths, key=lambda p: p.count("/")):
+        if os.path.isdir(path) and not os.path.islink(path):
+            _cover(path, mount_points)
+        elif os.path.isfile(path):
+            _mount("/dev/null", path, None, MS_BIND)
+
+
+def _bind_read_only(handle: int, path: str) -> None:
+    """Mount the folder open as ``handle`` (``O_PATH``) at ``path``, read-only."""
+    _mount(f"/proc/self/fd/{handle}", path, None, MS_BIND)
+    _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
 def _same_folder(path: str, handle: int) -> bool:
     try:
         here, there = os.stat(path), os.fstat(handle)
@@ -204,7 +219,8 @@ def _build_namespace(spec: SandboxSpec) -> None:
     stay reachable (the working directory, read-write; the Python installation and
     ``spec.readable``, read-only); then the covers (closed ancestors such as ``/root``, the
     hidden paths, ``/tmp`` bound to the working directory's ``.tmp``); then the reachable
-    folders bound back where a cover hid them.
+    folders bound back where a cover hid them, and the hidden paths inside those covered
+    again (a bind does not carry the covers inside it: a checkout under ``/tmp``).
     """
     _check(_c().unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
@@ -218,11 +234,7 @@ def _build_namespace(spec: SandboxSpec) -> None:
                      if (ancestor := _closed_ancestor(path)) is not None})
     for path in closed:
         _cover(path, points)
-    for path in sorted(spec.hidden, key=lambda p: p.count("/")):
-        if os.path.isdir(path) and not os.path.islink(path):
-            _cover(path, points)
-        elif os.path.isfile(path):
-            _mount("/dev/null", path, None, MS_BIND)
+    _hide(spec.hidden, points)
     scratch = os.path.join(workdir, ".tmp")
     scratch_handle = os.open(scratch, O_PATH | os.O_DIRECTORY)
     for path in SCRATCH_TO_WORKDIR:  # what a notebook writes to /tmp lands in its workdir
@@ -237,10 +249,19 @@ def _build_namespace(spec: SandboxSpec) -> None:
         if os.path.isdir(path):
             _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV,
                    f"size={spec.limits.tmp_bytes},mode=1777")
+    rebound = []
     for path in sorted(readable, key=lambda p: p.count("/")):
         if not _same_folder(path, handles[path]):
-            _mount(f"/proc/self/fd/{handles[path]}", path, None, MS_BIND)
-            _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+            _bind_read_only(handles[path], path)
+            rebound.append(path)
+    # a folder bound back (e.g. chdml's own checkout under /tmp, which the /tmp cover hid)
+    # comes without the covers inside it: hide the instructor's files in it again
+    hidden_again = [path for path in spec.hidden
+                    if any(path.startswith(folder + "/") for folder in rebound)]
+    _hide(hidden_again, points)
+    for path in readable:  # and what must stay readable inside those (rare)
+        if any(path.startswith(hidden + "/") for hidden in hidden_again):
+            _bind_read_only(handles[path], path)
     _mount(f"/proc/self/fd/{handles[workdir]}", workdir, None, MS_BIND)
     _mount(None, workdir, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV)
     for handle in handles.values():
