@@ -240,8 +240,9 @@ class NotebookGrader:
         try:
             notebook = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"not a notebook: the file is not valid JSON ({exc.msg} at "
-                             f"line {exc.lineno})") from exc
+            where = f"{exc.msg}, line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) \
+                else str(exc)
+            raise ValueError(f"not a notebook: the file is not valid JSON ({where})") from exc
         cells = notebook.get("cells") if isinstance(notebook, dict) else None
         if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
             raise ValueError("not a notebook: it has no list of cells")
