@@ -48,6 +48,15 @@ def lookup(namespace: dict, name: str) -> Any:
     return namespace[name]
 
 
+def lookup_function(namespace: dict, name: str) -> Any:
+    """:func:`lookup` for something the student must have written as a function:
+    :class:`TypeError` naming what it is instead."""
+    function = lookup(namespace, name)
+    if not callable(function):
+        raise TypeError(f"`{name}` should be a function but is a {type(function).__name__}")
+    return function
+
+
 @dataclass(frozen=True)
 class Producer:
     """Base class: a named way to obtain the student's value for a case."""
@@ -100,10 +109,7 @@ class Call(Producer):
     keywords: tuple = ()
 
     def produce(self, namespace: dict, inputs: dict) -> Any:
-        function = lookup(namespace, self.function)
-        if not callable(function):
-            raise TypeError(f"`{self.function}` should be a function but is a "
-                            f"{type(function).__name__}")
+        function = lookup_function(namespace, self.function)
         return function(*[inputs[name] for name in self.args],
                         **{name: inputs[name] for name in self.keywords})
 
@@ -291,10 +297,7 @@ class CallEach(Producer):
     calls: str = "calls"
 
     def produce(self, namespace: dict, inputs: dict) -> Any:
-        function = lookup(namespace, self.function)
-        if not callable(function):
-            raise TypeError(f"`{self.function}` should be a function but is a "
-                            f"{type(function).__name__}")
+        function = lookup_function(namespace, self.function)
         return [_materialise(function(*arguments)) for arguments in inputs[self.calls]]
 
 
@@ -408,10 +411,7 @@ class LossGradient(Producer):
     y_pred: str = "y_pred"
 
     def produce(self, namespace: dict, inputs: dict) -> Any:
-        function = lookup(namespace, self.function)
-        if not callable(function):
-            raise TypeError(f"`{self.function}` should be a function but is a "
-                            f"{type(function).__name__}")
+        function = lookup_function(namespace, self.function)
         return loss_and_gradient(function, inputs[self.y_true], inputs[self.y_pred])
 
 
@@ -581,10 +581,7 @@ class WithFiles(Producer):
         import os
         import shutil
 
-        function = lookup(namespace, self.function)
-        if not callable(function):
-            raise TypeError(f"`{self.function}` should be a function but is a "
-                            f"{type(function).__name__}")
+        function = lookup_function(namespace, self.function)
         folder = _case_folder()
         try:
             for name, content in dict(inputs.get(self.files) or {}).items():
@@ -641,10 +638,7 @@ class DicomDataset(Producer):
 
         import pydicom
 
-        function = lookup(namespace, self.function)
-        if not callable(function):
-            raise TypeError(f"`{self.function}` should be a function but is a "
-                            f"{type(function).__name__}")
+        function = lookup_function(namespace, self.function)
         dataset = pydicom.dcmread(io.BytesIO(np.asarray(inputs[self.data], np.uint8).tobytes()))
         returned = function(dataset)
         if returned is None:
@@ -684,10 +678,7 @@ class CallSeveral(Producer):
     def produce(self, namespace: dict, inputs: dict) -> Any:
         results = {}
         for name in self.functions:
-            function = lookup(namespace, name)
-            if not callable(function):
-                raise TypeError(f"`{name}` should be a function but is a "
-                                f"{type(function).__name__}")
+            function = lookup_function(namespace, name)
             try:
                 results[name] = function(*[copy.deepcopy(inputs[arg]) for arg in self.args])
             except Exception as exc:  # noqa: BLE001 - name the function that raised
@@ -723,10 +714,7 @@ class FitWithCallbacks(Producer):
     val_losses: str = "val_losses"
 
     def produce(self, namespace: dict, inputs: dict) -> Any:
-        make_callbacks = lookup(namespace, self.function)
-        if not callable(make_callbacks):
-            raise TypeError(f"`{self.function}` should be a function but is a "
-                            f"{type(make_callbacks).__name__}")
+        make_callbacks = lookup_function(namespace, self.function)
         from chdml.grading import scripted_fit
 
         return scripted_fit.run(make_callbacks, inputs[self.train_losses],
