@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python bench/run_all.py            # the quick set (about 10 minutes)
-    .venv/bin/python bench/run_all.py --long     # + training benchmarks (about 25 minutes more)
+    .venv/bin/python bench/run_all.py --long     # + training benchmarks (about 15 minutes more)
     .venv/bin/python bench/run_all.py --list     # show the benchmarks and stop
     .venv/bin/python bench/run_all.py synth prep # only these
 
