@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from models_results import machine  # bench/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "bench" / "output"
@@ -42,7 +43,8 @@ class Benchmark:
 
 
 BENCHMARKS = [
-    Benchmark("synth", "bench_synth.py", (), what="100 synthetic patients written (target <= 20 s)"),
+    Benchmark("synth", "bench_synth.py", (),
+              what="100 synthetic patients written (target <= 20 s)"),
     Benchmark("prep", "bench_prep.py", (), what="check, load, preprocess, split 100 patients"),
     Benchmark("fetch", "bench_fetch.py", (), what="Karimi fetch from a local mirror, DICOM"),
     Benchmark("metrics", "metrics_speed.py", (), what="Dice, Hausdorff, volumes per volume"),
@@ -56,27 +58,6 @@ BENCHMARKS = [
     Benchmark("workshop4-floors", "bench_workshop4_floors.py", (), long=True,
               what="Dice floors of workshop 4's training check"),
 ]
-
-
-def machine() -> str:
-    """One line about this machine, for RESULTS.md."""
-    cpus = os.cpu_count()
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {cpus} logical CPUs, Python {platform.python_version()}, {platform.system()}"
-
-
-def load_average() -> str:
-    try:
-        return " ".join(f"{value:.1f}" for value in os.getloadavg())
-    except OSError:
-        return "unknown"
 
 
 def run(benchmark: Benchmark) -> tuple[int, float]:
@@ -111,9 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         for benchmark in BENCHMARKS:
             print(f"{benchmark.name:<18} {'(--long) ' if benchmark.long else ''}{benchmark.what}")
         return 0
-    before = load_average()
+    before = os.getloadavg()[0]
     results = [(benchmark, *run(benchmark)) for benchmark in chosen]
-    print(f"\nMachine: {machine()}; load average before {before}, after {load_average()}")
+    print(f"\nMachine: {machine()} ({before:.1f} before it)")
     print("\n| benchmark | exit code | minutes | output |\n|---|---:|---:|---|")
     for benchmark, code, seconds in results:
         print(f"| {benchmark.name} | {code} | {seconds / 60:.1f} | "
