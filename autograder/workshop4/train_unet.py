@@ -65,13 +65,13 @@ MASKS = AnswerBook("images")
 
 
 @lru_cache(maxsize=4)
-def _slices(seed: int, n_patients: int) -> tuple[np.ndarray, np.ndarray]:
-    """Images ``(N, 64, 64, 1)`` and masks ``(N, 64, 64)`` of new synthetic patients."""
+def _slices(seed: int, n_patients: int) -> np.ndarray:
+    """Images ``(N, 64, 64, 1)`` of new synthetic patients; their masks ``(N, 64, 64)``
+    are kept in ``MASKS``."""
     from chdml.data.synth import short_axis_slices
 
     data = short_axis_slices(n_patients, size=IMAGE_SIZE, seed=seed)
-    images = MASKS.keep(data.images.astype(np.float32), data.masks)
-    return images, data.masks
+    return MASKS.keep(data.images.astype(np.float32), data.masks)
 
 
 def reference(inputs: dict) -> np.ndarray:
@@ -80,8 +80,8 @@ def reference(inputs: dict) -> np.ndarray:
 
 
 def cases(rng: np.random.Generator) -> list[Case]:
-    public_images, _ = _slices(int(rng.integers(1_000, 2**31 - 1)), PUBLIC_PATIENTS)
-    hidden_images, _ = _slices(int(rng.integers(1_000, 2**31 - 1)), HIDDEN_PATIENTS)
+    public_images = _slices(int(rng.integers(1_000, 2**31 - 1)), PUBLIC_PATIENTS)
+    hidden_images = _slices(int(rng.integers(1_000, 2**31 - 1)), HIDDEN_PATIENTS)
     floors = ", ".join(f"{name} {floor:.2f}" for name, (_, floor) in FLOORS.items())
     structure_hint = {
         "LV": "The LV blood pool is the bright disc in the middle: look at the overlays "
