@@ -15,4 +15,5 @@ from ._views import accuracy_exercise
 
 FLOOR = 0.65
 
-EXERCISE = accuracy_exercise("cnn_accuracy", "Training the convolutional classifier", "cnn_model", FLOOR)
+EXERCISE = accuracy_exercise("cnn_accuracy", "Training the convolutional classifier",
+                             "cnn_model", FLOOR)

@@ -15,4 +15,5 @@ from ._views import accuracy_exercise
 
 FLOOR = 0.45
 
-EXERCISE = accuracy_exercise("dense_accuracy", "Training the dense classifier", "dense_model", FLOOR)
+EXERCISE = accuracy_exercise("dense_accuracy", "Training the dense classifier",
+                             "dense_model", FLOOR)

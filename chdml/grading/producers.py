@@ -57,6 +57,12 @@ def lookup_function(namespace: dict, name: str) -> Any:
     return function
 
 
+def call_with_inputs(function: Any, inputs: dict, args: tuple = (), keywords: tuple = ()) -> Any:
+    """``function(inputs[args[0]], ..., key=inputs[key] for key in keywords)``."""
+    return function(*[inputs[name] for name in args],
+                    **{name: inputs[name] for name in keywords})
+
+
 @dataclass(frozen=True)
 class Producer:
     """Base class: a named way to obtain the student's value for a case."""
@@ -110,8 +116,7 @@ class Call(Producer):
 
     def produce(self, namespace: dict, inputs: dict) -> Any:
         function = lookup_function(namespace, self.function)
-        return function(*[inputs[name] for name in self.args],
-                        **{name: inputs[name] for name in self.keywords})
+        return call_with_inputs(function, inputs, self.args, self.keywords)
 
 
 def call(function: str, *args: str, keywords: tuple[str, ...] = ()) -> Call:
@@ -215,7 +220,7 @@ class DescribeModel(Producer):
 
     def produce(self, namespace: dict, inputs: dict) -> Any:
         builder = lookup(namespace, self.builder)
-        return describe(builder(*[inputs[name] for name in self.args]), seed=self.seed)
+        return describe(call_with_inputs(builder, inputs, self.args), seed=self.seed)
 
 
 def describe_model(builder: str, *args: str, seed: int = 0) -> DescribeModel:
@@ -485,7 +490,7 @@ class DescribeUnet(Producer):
 
     def produce(self, namespace: dict, inputs: dict) -> Any:
         builder = lookup(namespace, self.builder)
-        return unet_outline(builder(*[inputs[name] for name in self.args]))
+        return unet_outline(call_with_inputs(builder, inputs, self.args))
 
 
 def describe_unet(builder: str, *args: str) -> DescribeUnet:
@@ -801,9 +806,8 @@ class DescribeRegularisedModel(Producer):
 
     def produce(self, namespace: dict, inputs: dict) -> Any:
         builder = lookup(namespace, self.builder)
-        model = builder(*[inputs[name] for name in self.args],
-                        **{name: inputs[name] for name in self.keywords})
-        return describe_regularised(model, seed=self.seed)
+        return describe_regularised(call_with_inputs(builder, inputs, self.args, self.keywords),
+                                    seed=self.seed)
 
 
 def describe_regularised_model(builder: str, *args: str, keywords: tuple[str, ...] = (),
