@@ -78,7 +78,9 @@ def dice(truth: np.ndarray, guess: np.ndarray) -> float:
 
 
 def run_fold(data: Path, structure: str, fold: int, n_folds: int, seed: int, overrides: dict,
-             work: Path) -> dict:
+             work: Path, train_seed: int | None = None) -> dict:
+    """Train and score one fold; ``seed`` draws the folds, ``train_seed`` (default
+    ``seed``) the training run (its validation patients, initial weights, batches)."""
     from chdml import train
     from chdml.data import folder
     from chdml.inference import read_model_info
@@ -94,14 +96,19 @@ def run_fold(data: Path, structure: str, fold: int, n_folds: int, seed: int, ove
         settings = _override(settings, key, value)
     model_path = work / f"{structure}_fold{fold}.keras"
     t0, cpu0 = time.time(), _cpu_seconds()
-    train.train_segmentation(fold_dir, model_path, seed=seed, settings=settings, verbose=True)
+    train_seed = seed if train_seed is None else train_seed
+    train.train_segmentation(fold_dir, model_path, seed=train_seed, settings=settings,
+                             verbose=True)
     seconds, cpu_seconds = time.time() - t0, _cpu_seconds() - cpu0
     rows = score_fold(data, model_path, test_patients)
-    info = read_model_info(model_path)
+    training = read_model_info(model_path).training
+    members = training.get("members", [training])   # an ensemble: one record per member
     return {"structure": structure, "fold": fold, "seconds": round(seconds, 1),
             "cpu_seconds": round(cpu_seconds, 1),
-            "epochs_run": info.training["epochs_run"], "best_epoch": info.training["best_epoch"],
-            "overrides": overrides, "cases": rows, "load": os.getloadavg()[0]}
+            "epochs_run": "+".join(str(m["epochs_run"]) for m in members),
+            "best_epoch": "+".join(str(m["best_epoch"]) for m in members),
+            "overrides": overrides, "train_seed": train_seed, "cases": rows,
+            "load": os.getloadavg()[0]}
 
 
 def score_fold(data: Path, model_path: Path, test_patients: set[str]) -> list[dict]:
@@ -150,6 +157,56 @@ def rescore(log: Path, data_folders, keep: Path, n_folds: int, seed: int) -> lis
         test_patients = {p for p, f in fold_of.items() if f == result["fold"]}
         model_path = keep / f"{result['structure']}_fold{result['fold']}.keras"
         result["cases"] = score_fold(data, model_path, test_patients)
+    return results
+
+
+def combine(member_runs, data_folders, keep: Path, n_folds: int, seed: int) -> list[dict]:
+    """Ensembles of fold models trained separately with train seeds ``s, s+1, ...``.
+
+    ``member_runs``: ``(log, folder)`` pairs, one per member in seed order, each the
+    ``--log``/``--keep`` of a run with its own ``--train-seed``. Member ``k`` of
+    ``ensemble_members=n`` is exactly such a run (seed ``seed + k``: its own validation
+    patients, initial weights and batches), so combining them the way
+    :func:`chdml.train.train_segmentation` does gives the ensemble without training it
+    again; its training time is the members' sum. The ensembles are saved in ``keep``."""
+    from chdml import train
+    from chdml.data import folder
+    from chdml.inference import load_model_file, save_model_file
+
+    logs = [{(r["structure"], r["fold"]): r for r in map(json.loads, Path(log).read_text()
+                                                         .splitlines()) if r}
+            for log, _ in member_runs]
+    by_structure = {}
+    for data in map(Path, data_folders):
+        labels = json.loads((data / "dataset.json").read_text())["labels"]
+        by_structure[[k for k in labels if k != "background"][0]] = data
+    results = []
+    for structure, fold in sorted(set.intersection(*(set(log) for log in logs))):
+        if structure not in by_structure:
+            continue
+        runs = [log[(structure, fold)] for log in logs]
+        members = [load_model_file(Path(folder_) / f"{structure}_fold{fold}.keras")
+                   for _, folder_ in member_runs]
+        for k, (model, _) in enumerate(members):
+            model.name = f"unet_{k + 1}"
+        model, info = train._combine_members([m for m, _ in members], [i for _, i in members])
+        keep.mkdir(parents=True, exist_ok=True)
+        model_path = keep / f"{structure}_fold{fold}.keras"
+        save_model_file(model, info, model_path)
+        data = by_structure[structure]
+        records = [r for r in folder.read_cases(data) if r.split == "train"]
+        test_patients = {p for p, f in assign_folds(records, n_folds, seed).items() if f == fold}
+        results.append({
+            "structure": structure, "fold": fold,
+            "seconds": round(sum(r["seconds"] for r in runs), 1),
+            "cpu_seconds": round(sum(r["cpu_seconds"] for r in runs), 1),
+            "epochs_run": "+".join(str(r["epochs_run"]) for r in runs),
+            "best_epoch": "+".join(str(r["best_epoch"]) for r in runs),
+            "overrides": {**runs[0]["overrides"], "ensemble_members": str(len(runs))},
+            "combined_from": [str(log) for log, _ in member_runs],
+            "cases": score_fold(data, model_path, test_patients),
+            "load": max(r.get("load", 0) for r in runs)})
+        print(f"{structure} fold {fold}: ensemble of {len(runs)}", flush=True)
     return results
 
 
@@ -220,7 +277,10 @@ def main(argv=None) -> int:
                         help="dataset folders made by 'chdml data fetch karimi2020'")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--only", type=int, nargs="*", default=None, help="run these folds")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fold assignment")
+    parser.add_argument("--train-seed", type=int, default=None,
+                        help="seed of the trainings (default: --seed); other values give "
+                             "other members for an ensemble of the same folds")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a SegmentationSettings field (experiments)")
     parser.add_argument("--log", default=str(REPO / "bench" / "output" / "karimi_cv.jsonl"))
@@ -228,6 +288,11 @@ def main(argv=None) -> int:
     parser.add_argument("--rescore", action="store_true",
                         help="no training: score the models kept in --keep again and "
                              "rewrite --log (after a change of post-processing)")
+    parser.add_argument("--members", nargs="+", default=None, metavar="LOG=FOLDER",
+                        help="no training: combine the kept fold models of runs with "
+                             "--train-seed 0, 1, ... (their --log=--keep, in seed order) "
+                             "into ensembles (ensemble_members=n), save them in --keep, "
+                             "score them and write --log")
     parser.add_argument("--write-results", action="store_true",
                         help="write the table into bench/RESULTS.md")
     args = parser.parse_args(argv)
@@ -238,7 +303,9 @@ def main(argv=None) -> int:
     done = []
     if log.exists():
         done = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-        done = [r for r in done if r["overrides"] == overrides]
+        train_seed = args.seed if args.train_seed is None else args.train_seed
+        done = [r for r in done if r["overrides"] == overrides
+                and r.get("train_seed", args.seed) == train_seed]
     if args.rescore:
         if not args.keep:
             parser.error("--rescore needs --keep (the folder with the fold models)")
@@ -246,7 +313,14 @@ def main(argv=None) -> int:
         log.write_text("".join(json.dumps(r) + "\n" for r in done))
         print(summarise(done))
         return 0
-    folds = args.only if args.only is not None else list(range(args.folds))
+    if args.members:
+        if not args.keep:
+            parser.error("--members needs --keep (where the ensembles go)")
+        runs = [tuple(item.split("=", 1)) for item in args.members]
+        done = combine(runs, args.data, Path(args.keep), args.folds, args.seed)
+        log.write_text("".join(json.dumps(r) + "\n" for r in done))
+    folds = [] if args.members else (args.only if args.only is not None
+                                      else list(range(args.folds)))
     with tempfile.TemporaryDirectory(prefix="chdml_cv_") as tmp:
         for data in map(Path, args.data):
             labels = json.loads((data / "dataset.json").read_text())["labels"]
@@ -255,7 +329,7 @@ def main(argv=None) -> int:
                 if any(r["structure"] == structure and r["fold"] == fold for r in done):
                     continue
                 result = run_fold(data, structure, fold, args.folds, args.seed, overrides,
-                                  Path(tmp))
+                                  Path(tmp), train_seed=args.train_seed)
                 if args.keep:
                     import shutil
 
@@ -274,7 +348,9 @@ def main(argv=None) -> int:
     if args.write_results:
         from models_results import write_section
 
-        command = "python bench/bench_karimi_cv.py --data " + " ".join(args.data)
+        given = sys.argv[1:] if argv is None else list(argv)
+        command = "python bench/bench_karimi_cv.py " + " ".join(
+            a for a in given if a != "--write-results")
         write_section("Karimi 2020: 5-fold cross-validation", table, command)
     return 0
 

@@ -14,6 +14,7 @@ arguments build the same architecture. Images are channels-last:
 | :func:`small_cnn_classifier` | 1 | two convolution + max-pooling stages -> softmax |
 | :func:`workshop_classifier` | 2, 3 | n blocks of two 3x3 convolutions + max-pooling, dense head; dropout, L2 and augmentation switches |
 | :func:`unet` | 4 | U-Net of any depth, batch norm, dropout, any number of classes |
+| :func:`ensemble_mean` | - | several trained models of one task averaged into one model |
 
 Builders import Keras when called, so ``import chdml.models`` is cheap.
 """
@@ -283,6 +284,31 @@ def unet(input_shape=(128, 128, 1), n_classes: int = 2, depth: int = 4, base_fil
             x = _conv_unit(keras, x, n_filters, f"dec{level}", i, batch_norm)
     outputs = keras.layers.Conv2D(n_classes, 1, activation=activation, name="output",
                                   dtype="float32")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def ensemble_mean(members: Sequence, name: str = "ensemble"):
+    """One model whose output is the mean of the ``members``' outputs.
+
+    ``members``: trained Keras models with the same input and output layout (e.g. U-Nets
+    trained with different seeds); each must have its own name (``unet_1``, ``unet_2``...)
+    so that the saved file keeps them apart. Averaging class probabilities of
+    independently trained networks evens out the mistakes any one of them makes (a stray
+    blob outside the heart, a missed basal slice). One member is returned as it is.
+
+    Input ``(batch, height, width, channels)`` as the members'; output as the members'.
+    """
+    keras = _keras()
+    members = list(members)
+    if not members:
+        raise ValueError("ensemble_mean needs at least one model")
+    if len(members) == 1:
+        return members[0]
+    names = [m.name for m in members]
+    if len(set(names)) != len(names):
+        raise ValueError(f"the members need distinct names, got {names}")
+    inputs = keras.Input(shape=members[0].input_shape[1:], name="image")
+    outputs = keras.layers.Average(name="mean", dtype="float32")([m(inputs) for m in members])
     return keras.Model(inputs, outputs, name=name)
 
 

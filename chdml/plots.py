@@ -124,6 +124,39 @@ def plot_learning_curves(history, metrics: Sequence[str] | None = None, *,
         >>> [axes.get_title() for axes in figure.axes]
         ['loss']
     """
+    logs, metrics, monitor = _curve_quantities(history, metrics, monitor, mode)
+    columns = min(len(metrics), 3)
+    rows = math.ceil(len(metrics) / columns)
+    figure = Figure(figsize=(4.2 * columns, 3.3 * rows), layout="constrained")
+    axes = [figure.add_subplot(rows, columns, i + 1) for i in range(len(metrics))]
+    _draw_curves(axes, logs, metrics, monitor, mode)
+    if title:
+        figure.suptitle(title)
+    return _finish(figure, path)
+
+
+def plot_ensemble_curves(histories: Sequence, metrics: Sequence[str], *, monitor: str,
+                         mode: str = "auto", title: str | None = None, path=None) -> Figure:
+    """:func:`plot_learning_curves` of several trainings (the members of an ensemble),
+    one row per member, each with its own best epoch marked."""
+    rows = []
+    for history in histories:
+        rows.append(_curve_quantities(history, metrics, monitor, mode))
+    columns = len(rows[0][1])
+    figure = Figure(figsize=(4.2 * columns, 3.0 * len(rows)), layout="constrained")
+    for r, (logs, names, monitor_name) in enumerate(rows):
+        axes = [figure.add_subplot(len(rows), columns, r * columns + i + 1)
+                for i in range(columns)]
+        _draw_curves(axes, logs, names, monitor_name, mode)
+        axes[0].set_ylabel(f"member {r + 1}")
+    if title:
+        figure.suptitle(title)
+    return _finish(figure, path)
+
+
+def _curve_quantities(history, metrics, monitor, mode):
+    """``(logs, metrics, monitor)`` of a history, with the defaults of
+    :func:`plot_learning_curves` filled in; ValueError when something is missing."""
     logs = _history_dict(history)
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}.")
@@ -140,13 +173,13 @@ def plot_learning_curves(history, metrics: Sequence[str] | None = None, *,
     elif monitor not in logs:
         raise ValueError(f"cannot mark the best epoch of {monitor!r}: the history has "
                          f"{sorted(logs)}.")
-    best = _best_epoch_index(logs[monitor], monitor, mode) if monitor else None
+    return logs, list(metrics), monitor
 
-    columns = min(len(metrics), 3)
-    rows = math.ceil(len(metrics) / columns)
-    figure = Figure(figsize=(4.2 * columns, 3.3 * rows), layout="constrained")
-    for position, name in enumerate(metrics):
-        axes = figure.add_subplot(rows, columns, position + 1)
+
+def _draw_curves(axes_list, logs, metrics, monitor, mode) -> None:
+    """Training and validation curve of each of ``metrics`` into its own axes."""
+    best = _best_epoch_index(logs[monitor], monitor, mode) if monitor else None
+    for axes, name in zip(axes_list, metrics):
         for key, label, colour in ((name, "training", _TRAIN_COLOUR),
                                    (f"val_{name}", "validation", _VALIDATION_COLOUR)):
             if key in logs and logs[key]:
@@ -163,9 +196,6 @@ def plot_learning_curves(history, metrics: Sequence[str] | None = None, *,
         axes.xaxis.get_major_locator().set_params(integer=True)
         axes.grid(alpha=0.3)
         axes.legend(fontsize="small")
-    if title:
-        figure.suptitle(title)
-    return _finish(figure, path)
 
 
 # --------------------------------------------------------------------- overlays

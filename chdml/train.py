@@ -28,6 +28,13 @@ set, never on a test set; numbers in ``bench/RESULTS.md``):
 - after each epoch the 3-D Dice of the validation patients' volumes (``val_dice``);
   the weights of the best epoch are kept (checkpoint) and training stops early when
   it has not improved for ``patience`` epochs;
+- an ensemble of 3 such U-Nets (``ensemble_members``): member ``k`` is trained with
+  seed ``seed + k``, so with its own validation patients, initial weights and batches,
+  and the saved model averages their class probabilities
+  (:func:`chdml.models.ensemble_mean`). In cross-validation on the real patients it
+  gained 0.01-0.02 Dice over one network and evened out how much one run depends on
+  its seed (one network's RV-ES Dice ranged 0.715-0.756 over three seeds);
+  ``chdml train segmentation --members 1`` trains one network in a third of the time;
 - prediction post-processing: per label, the largest 3-D connected component only,
   and nothing where that component is under 1 mL (stray voxels where a structure is
   absent).
@@ -80,6 +87,7 @@ class SegmentationSettings:
     mixed_precision: bool = True
     postprocess: str = "largest_component"
     min_structure_ml: float = 1.0
+    ensemble_members: int = 3
 
 
 # --- reading the training data ---------------------------------------------------------
@@ -357,13 +365,14 @@ def _float32_copy(model, build):
 
 def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
                      settings: SegmentationSettings = SegmentationSettings(), seed: int = 0,
-                     verbose: bool = True):
+                     verbose: bool = True, name: str = "unet"):
     """Train a U-Net on ``train_cases``, choosing the epoch by ``val_cases``.
 
     Args:
         train_cases, val_cases: lists of :class:`TrainingCase` (label maps in
             ``labels`` values).
         labels: label name -> value, background first (``{"background": 0, "LV": 1}``).
+        name: the Keras model's name (each member of an ensemble needs its own).
 
     Returns:
         ``(model, info, history)``: the float32 Keras model with the best validation
@@ -391,7 +400,7 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
     def build():
         return unet((None, None, 1), n_classes=n_classes, depth=s.depth,
                     base_filters=s.base_filters, batch_norm=s.batch_norm, dropout=s.dropout,
-                    activation="softmax")
+                    activation="softmax", name=name)
 
     with precision(s.mixed_precision) as mixed, tempfile.TemporaryDirectory() as tmp:
         model = build()
@@ -413,7 +422,7 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
                                           patience=s.patience),
         ]
         if verbose:
-            callbacks.append(_progress_callback(epochs, "training U-Net"))
+            callbacks.append(_progress_callback(epochs, f"training {name}"))
         history = model.fit(train_data, validation_data=val_data, epochs=epochs,
                             callbacks=callbacks, verbose=0, shuffle=False)
         model.load_weights(checkpoint)
@@ -448,7 +457,13 @@ def _jsonable(value):
 
 def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
                        settings: SegmentationSettings | None = None, verbose: bool = True):
-    """``chdml train segmentation``: train on ``data``'s training cases, write ``out``."""
+    """``chdml train segmentation``: train on ``data``'s training cases, write ``out``.
+
+    Returns ``(model, info, history)``: the saved model, its :class:`ModelInfo` and the
+    Keras history dict, or, for an ensemble (``settings.ensemble_members > 1``), the
+    list of the members' history dicts; the info's ``training["members"]`` then holds
+    each member's own record (seed, validation cases, best epoch...).
+    """
     settings = dataclasses.replace(settings or SegmentationSettings())
     if epochs is not None:
         if epochs < 1:
@@ -467,24 +482,59 @@ def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
             raise UserError(f"the label map of case {record.case!r} is missing: "
                             f"{describe_path(folder.label_path(data, record))}; add it or "
                             "remove the case from cases.csv.")
-    val_patients = choose_validation_patients(records, settings.validation_fraction, seed)
     cases = load_training_cases(data, records, labels)
-    train_cases = [c for c in cases if c.record.patient not in val_patients]
-    val_cases = [c for c in cases if c.record.patient in val_patients]
-    if verbose:
-        print(f"training on {len(train_cases)} volumes of "
-              f"{len({c.record.patient for c in train_cases})} patients; validating on "
-              f"{len(val_cases)} volumes of {len(val_patients)} patients "
-              f"({', '.join(sorted(val_patients))})")
-    model, info, history = fit_segmentation(train_cases, val_cases, labels, settings, seed,
-                                            verbose=verbose)
+    n_members = settings.ensemble_members
+    if isinstance(n_members, bool) or not isinstance(n_members, int) or n_members < 1:
+        raise UserError(f"ensemble_members must be a whole number >= 1, got {n_members!r}.")
+    members, infos, histories = [], [], []
+    for k in range(n_members):
+        # member k: its own validation patients, initial weights and batches (seed + k)
+        val_patients = choose_validation_patients(records, settings.validation_fraction,
+                                                  seed + k)
+        train_cases = [c for c in cases if c.record.patient not in val_patients]
+        val_cases = [c for c in cases if c.record.patient in val_patients]
+        name = "unet" if n_members == 1 else f"unet_{k + 1}"
+        if verbose:
+            print(f"{name}: training on {len(train_cases)} volumes of "
+                  f"{len({c.record.patient for c in train_cases})} patients; validating on "
+                  f"{len(val_cases)} volumes of {len(val_patients)} patients "
+                  f"({', '.join(sorted(val_patients))})")
+        model, info, history = fit_segmentation(train_cases, val_cases, labels, settings,
+                                                seed + k, verbose=verbose, name=name)
+        members.append(model)
+        infos.append(info)
+        histories.append(history)
+    model, info = _combine_members(members, infos)
     info.training["data"] = str(Path(data).resolve())
-    _write_outputs(model, info, history, out, monitor="val_dice")
+    _write_outputs(model, info, histories, out, monitor="val_dice")
     if verbose:
-        print(f"best validation Dice {info.training['best_val_dice']:.3f} at epoch "
-              f"{info.training['best_epoch']}; wrote {out} and {curves_path(out).name} "
-              f"({info.training['seconds']:.0f} s)")
-    return model, info, history
+        for member in info.training.get("members", [info.training]):
+            print(f"best validation Dice {member['best_val_dice']:.3f} at epoch "
+                  f"{member['best_epoch']}")
+        print(f"wrote {out} and {curves_path(out).name} ({info.training['seconds']:.0f} s)")
+    return model, info, histories[0] if n_members == 1 else histories
+
+
+def _combine_members(members, infos):
+    """One model and :class:`ModelInfo` from the trained members of an ensemble.
+
+    One member: returned unchanged. Several: :func:`chdml.models.ensemble_mean` of
+    them; the info's ``training`` keeps the shared settings and seed, the total time,
+    and, under ``"members"``, each member's own record (seed, epochs, best epoch,
+    validation Dice, training and validation cases, seconds).
+    """
+    from chdml.models import ensemble_mean
+
+    if len(members) == 1:
+        return members[0], infos[0]
+    shared = ("settings", "mixed_precision")
+    info = dataclasses.replace(infos[0])
+    info.training = {key: infos[0].training[key] for key in shared}
+    info.training["seed"] = infos[0].training["seed"]
+    info.training["seconds"] = round(sum(i.training["seconds"] for i in infos), 1)
+    info.training["members"] = [{k: v for k, v in i.training.items() if k not in shared}
+                                for i in infos]
+    return ensemble_mean(members), info
 
 
 def curves_path(out) -> Path:
@@ -505,21 +555,38 @@ def _check_output(out) -> Path:
 
 
 def _write_outputs(model, info, history, out: Path, monitor: str) -> None:
-    """Write the model file and its learning curves, each atomically."""
-    from chdml.plots import plot_learning_curves
+    """Write the model file and its learning curves, each atomically.
+
+    ``history``: one Keras history dict, or a list of them (the members of an ensemble,
+    one row of curves each)."""
+    from chdml.plots import plot_ensemble_curves, plot_learning_curves
 
     save_model_file(model, info, out)
     metrics = ["loss", monitor[len("val_"):]]
-    plot_learning_curves(history, metrics, monitor=monitor, path=curves_path(out),
-                         title=f"training of {out.name}")
+    histories = history if isinstance(history, list) else [history]
+    if len(histories) == 1:
+        plot_learning_curves(histories[0], metrics, monitor=monitor, path=curves_path(out),
+                             title=f"training of {out.name}")
+    else:
+        plot_ensemble_curves(histories, metrics, monitor=monitor, path=curves_path(out),
+                             title=f"training of {out.name} ({len(histories)} members)")
 
 
 # --- command line -------------------------------------------------------------------------
 
-def main(task: str, data, out, epochs: int | None = None, seed: int = 0) -> int:
+def main(task: str, data, out, epochs: int | None = None, seed: int = 0,
+         members: int | None = None) -> int:
     """Entry point of ``chdml train``."""
+    if members is not None and task != "segmentation":
+        raise UserError("--members applies to 'chdml train segmentation' only; leave it out "
+                        "for the classifier.")
     if task == "segmentation":
-        train_segmentation(data, out, epochs=epochs, seed=seed)
+        settings = SegmentationSettings()
+        if members is not None:
+            if members < 1:
+                raise UserError(f"--members must be at least 1, got {members}.")
+            settings.ensemble_members = members
+        train_segmentation(data, out, epochs=epochs, seed=seed, settings=settings)
     elif task == "classifier":
         from chdml.train_classifier import train_classifier
 

@@ -189,3 +189,24 @@ def test_does_every_model_survive_a_keras_file_round_trip(build, tmp_path):
     x = np.random.default_rng(0).random(shape).astype("float32")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_does_an_ensemble_average_its_members_and_survive_a_file_round_trip(tmp_path):
+    members = []
+    for k in (1, 2):
+        keras.utils.set_random_seed(k)
+        members.append(models.unet((None, None, 1), n_classes=3, depth=2, base_filters=4,
+                                   name=f"unet_{k}"))
+    ensemble = models.ensemble_mean(members)
+    x = np.random.default_rng(0).random((2, 16, 16, 1)).astype("float32")
+    one, two = (m.predict(x, verbose=0) for m in members)
+    assert not np.allclose(one, two)   # two different members
+    np.testing.assert_allclose(ensemble.predict(x, verbose=0), (one + two) / 2, atol=1e-6)
+    ensemble.save(tmp_path / "ensemble.keras")
+    loaded = keras.saving.load_model(tmp_path / "ensemble.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), (one + two) / 2, atol=1e-6)
+    assert models.ensemble_mean(members[:1]) is members[0]
+    with pytest.raises(ValueError, match="distinct names"):
+        models.ensemble_mean([members[0], members[0]])
+    with pytest.raises(ValueError, match="at least one"):
+        models.ensemble_mean([])

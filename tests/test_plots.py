@@ -238,3 +238,15 @@ def test_do_the_docstring_examples_run():
     result = doctest.testmod(plots, extraglobs={"np": np},
                              optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 8 and result.failed == 0
+
+
+def test_do_ensemble_curves_give_each_member_a_row_and_its_own_best_epoch(tmp_path):
+    path = tmp_path / "ensemble_curves.png"
+    second = {"loss": [0.9, 0.5], "val_loss": [0.8, 0.9], "dice": [0.1, 0.4],
+              "val_dice": [0.6, 0.2]}
+    figure = plots.plot_ensemble_curves([HISTORY, second], ["loss", "dice"],
+                                        monitor="val_dice", path=path)
+    assert [axes.get_title() for axes in figure.axes] == ["loss", "dice"] * 2
+    assert best_epoch_marks(figure) == [3, 3, 1, 1]
+    assert [figure.axes[i].get_ylabel() for i in (0, 2)] == ["member 1", "member 2"]
+    assert_real_png(path)

@@ -12,11 +12,12 @@ pytest.importorskip("tensorflow")
 
 from chdml import augment, inference, train  # noqa: E402
 from chdml.data import folder  # noqa: E402
+from chdml.data.nifti import load_image  # noqa: E402
 from chdml.errors import UserError  # noqa: E402
 from tests.tiny_datasets import write_dataset  # noqa: E402
 
 FAST = dict(input_size=32, patch_size=None, depth=2, base_filters=4, batch_size=8,
-            warmup_steps=0, mixed_precision=False)
+            warmup_steps=0, mixed_precision=False, ensemble_members=1)
 
 
 # --- augmentation -------------------------------------------------------------------------
@@ -151,14 +152,45 @@ def test_does_train_segmentation_write_a_model_with_its_settings(tmp_path, run_c
     assert info.task == "segmentation"
     assert info.labels == {"background": 0, "RV": 3}
     assert info.input_size == (128, 128)
-    assert info.training["epochs_run"] == 1
-    validation = {c.split("_")[0] for c in info.training["validation_cases"]}
-    training = {c.split("_")[0] for c in info.training["train_cases"]}
-    assert validation and not validation & training
-    assert not any("2CH" in c for c in info.training["train_cases"])
+    members = info.training["members"]   # the default is an ensemble
+    assert len(members) == train.SegmentationSettings().ensemble_members > 1
+    for member in members:
+        assert member["epochs_run"] == 1
+        validation = {c.split("_")[0] for c in member["validation_cases"]}
+        training = {c.split("_")[0] for c in member["train_cases"]}
+        assert validation and not validation & training
+        assert not any("2CH" in c for c in member["train_cases"])
     model, _ = inference.load_model_file(out)
     assert model.output_shape == (None, None, None, 2)
-    assert all(layer.dtype_policy.name == "float32" for layer in model.layers)
+    layers = [inner for layer in model.layers for inner in getattr(layer, "layers", [layer])]
+    assert len(layers) > 20 and all(layer.dtype_policy.name == "float32" for layer in layers)
+
+
+def test_does_an_ensemble_train_each_member_on_its_own_validation_patients(tmp_path):
+    data = write_dataset(tmp_path / "data", patients=5, long_axis=False)
+    settings = train.SegmentationSettings(**{**FAST, "ensemble_members": 2}, epochs=1)
+    out = tmp_path / "ensemble.keras"
+    _, info, histories = train.train_segmentation(data, out, seed=3, settings=settings,
+                                                  verbose=False)
+    members = info.training["members"]
+    assert [m["seed"] for m in members] == [3, 4] and len(histories) == 2
+    records = train.training_records(data)
+    for member in members:
+        expected = train.choose_validation_patients(records, seed=member["seed"])
+        assert {c.split("_")[0] for c in member["validation_cases"]} == expected
+    model, loaded_info = inference.load_model_file(out)
+    assert [layer.name for layer in model.layers] == ["image", "unet_1", "unet_2", "mean"]
+    assert loaded_info.training["members"] == members
+    case = folder.read_cases(data)[0]
+    volume = load_image(folder.image_path(data, case))
+    predicted = inference.segment_volume(model, loaded_info, volume.array, volume.spacing)
+    assert predicted.shape == volume.array.shape
+    assert set(np.unique(predicted)) <= set(info.label_values)
+    assert train.curves_path(out).is_file()
+    with pytest.raises(UserError, match="ensemble_members"):
+        train.train_segmentation(data, tmp_path / "bad.keras", verbose=False,
+                                 settings=train.SegmentationSettings(**{**FAST,
+                                                                        "ensemble_members": 0}))
 
 
 @pytest.mark.slow
@@ -238,6 +270,17 @@ def test_is_an_output_without_keras_suffix_refused(tmp_path, run_cli):
     code, _, stderr = run_cli("train", "segmentation", "--data", data, "--out",
                               tmp_path / "m.h5")
     assert code == 2 and ".keras" in stderr
+
+
+@pytest.mark.parametrize("task, members, message", [
+    ("segmentation", "0", "--members must be at least 1"),
+    ("classifier", "2", "--members applies to 'chdml train segmentation' only")])
+def test_is_a_bad_members_count_one_sentence(tmp_path, run_cli, task, members, message):
+    data = write_dataset(tmp_path / "data", patients=3)
+    code, _, stderr = run_cli("train", task, "--data", data, "--out", tmp_path / "m.keras",
+                              "--members", members)
+    assert code == 2 and message in stderr and "Traceback" not in stderr
+    assert not list(tmp_path.glob("m*"))
 
 
 def test_does_the_classifier_need_both_view_classes(tmp_path, run_cli):
