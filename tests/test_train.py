@@ -272,6 +272,14 @@ def test_is_an_output_without_keras_suffix_refused(tmp_path, run_cli):
     assert code == 2 and ".keras" in stderr
 
 
+def test_does_the_members_help_state_the_real_default():
+    from chdml.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    members = next(a for a in commands["train"]._actions if "--members" in a.option_strings)
+    assert f"default {train.SegmentationSettings().ensemble_members}," in members.help
+
+
 @pytest.mark.parametrize("task, members, message", [
     ("segmentation", "0", "--members must be at least 1"),
     ("classifier", "2", "--members applies to 'chdml train segmentation' only")])
