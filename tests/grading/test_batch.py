@@ -311,10 +311,13 @@ def sandbox_uids(stderr: str) -> range:
 
 
 def leftovers(uids: range, out: Path) -> list:
-    """Processes of this run's sandbox users, or with a file open in its output folder."""
+    """Processes of this run's sandbox users, or with a file open in its output folder
+    (zombies, dead and only waiting to be reaped, do not count)."""
     found = []
-    for process in psutil.process_iter(["uids"]):
+    for process in psutil.process_iter(["uids", "status"]):
         try:
+            if process.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
             if process.info["uids"].real in uids or any(
                     str(out) in item.path for item in process.open_files()):
                 found.append(process.pid)
