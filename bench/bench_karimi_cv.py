@@ -77,18 +77,33 @@ def dice(truth: np.ndarray, guess: np.ndarray) -> float:
     return 1.0 if denominator == 0 else 2.0 * np.logical_and(truth, guess).sum() / denominator
 
 
-def run_fold(data: Path, structure: str, fold: int, n_folds: int, seed: int, overrides: dict,
-             work: Path, train_seed: int | None = None) -> dict:
-    """Train and score one fold; ``seed`` draws the folds, ``train_seed`` (default
-    ``seed``) the training run (its validation patients, initial weights, batches)."""
-    from chdml import train
+def structure_of(data: Path) -> str:
+    """The one structure (label name besides background) of a Karimi dataset folder."""
+    labels = json.loads((data / "dataset.json").read_text())["labels"]
+    return [k for k in labels if k != "background"][0]
+
+
+def training_records(data: Path) -> list:
     from chdml.data import folder
+
+    return [r for r in folder.read_cases(data) if r.split == "train"]
+
+
+def held_out_patients(records, n_folds: int, seed: int, fold: int) -> set[str]:
+    """The patients of ``fold`` (the fold's test set) under :func:`assign_folds`."""
+    return {p for p, f in assign_folds(records, n_folds, seed).items() if f == fold}
+
+
+def run_fold(data: Path, structure: str, fold: int, n_folds: int, seed: int, overrides: dict,
+             work: Path, train_seed: int) -> dict:
+    """Train and score one fold; ``seed`` draws the folds, ``train_seed`` the training
+    run (its validation patients, initial weights, batches)."""
+    from chdml import train
     from chdml.inference import read_model_info
 
-    records = [r for r in folder.read_cases(data) if r.split == "train"]
-    fold_of = assign_folds(records, n_folds, seed)
-    test_patients = {p for p, f in fold_of.items() if f == fold}
-    train_patients = set(fold_of) - test_patients
+    records = training_records(data)
+    test_patients = held_out_patients(records, n_folds, seed, fold)
+    train_patients = {r.patient for r in records} - test_patients
     fold_dir = work / f"{structure}_fold{fold}"
     fold_folder(data, records, train_patients, fold_dir)
     settings = train.SegmentationSettings()
@@ -96,7 +111,6 @@ def run_fold(data: Path, structure: str, fold: int, n_folds: int, seed: int, ove
         settings = _override(settings, key, value)
     model_path = work / f"{structure}_fold{fold}.keras"
     t0, cpu0 = time.time(), _cpu_seconds()
-    train_seed = seed if train_seed is None else train_seed
     train.train_segmentation(fold_dir, model_path, seed=train_seed, settings=settings,
                              verbose=True)
     seconds, cpu_seconds = time.time() - t0, _cpu_seconds() - cpu0
@@ -105,8 +119,8 @@ def run_fold(data: Path, structure: str, fold: int, n_folds: int, seed: int, ove
     members = training.get("members", [training])   # an ensemble: one record per member
     return {"structure": structure, "fold": fold, "seconds": round(seconds, 1),
             "cpu_seconds": round(cpu_seconds, 1),
-            "epochs_run": "+".join(str(m["epochs_run"]) for m in members),
-            "best_epoch": "+".join(str(m["best_epoch"]) for m in members),
+            "epochs_run": _per_member(members, "epochs_run"),
+            "best_epoch": _per_member(members, "best_epoch"),
             "overrides": overrides, "train_seed": train_seed, "cases": rows,
             "load": os.getloadavg()[0]}
 
@@ -140,21 +154,24 @@ def score_fold(data: Path, model_path: Path, test_patients: set[str]) -> list[di
     return rows
 
 
+def _per_member(records, key: str) -> str:
+    """``"50+47+50"``: one value per ensemble member (``"50"`` for one network)."""
+    return "+".join(str(r[key]) for r in records)
+
+
+def read_log(log: Path) -> list[dict]:
+    return [json.loads(line) for line in Path(log).read_text().splitlines() if line.strip()]
+
+
 def rescore(log: Path, data_folders, keep: Path, n_folds: int, seed: int) -> list[dict]:
     """Score the kept fold models again (after a change of post-processing), keeping the
     training times of ``log``; no training."""
-    from chdml.data import folder
-
-    results = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    by_structure = {}
-    for data in map(Path, data_folders):
-        labels = json.loads((data / "dataset.json").read_text())["labels"]
-        by_structure[[k for k in labels if k != "background"][0]] = data
+    results = read_log(log)
+    by_structure = {structure_of(data): data for data in map(Path, data_folders)}
     for result in results:
         data = by_structure[result["structure"]]
-        records = [r for r in folder.read_cases(data) if r.split == "train"]
-        fold_of = assign_folds(records, n_folds, seed)
-        test_patients = {p for p, f in fold_of.items() if f == result["fold"]}
+        test_patients = held_out_patients(training_records(data), n_folds, seed,
+                                          result["fold"])
         model_path = keep / f"{result['structure']}_fold{result['fold']}.keras"
         result["cases"] = score_fold(data, model_path, test_patients)
     return results
@@ -170,16 +187,10 @@ def combine(member_runs, data_folders, keep: Path, n_folds: int, seed: int) -> l
     :func:`chdml.train.train_segmentation` does gives the ensemble without training it
     again; its training time is the members' sum. The ensembles are saved in ``keep``."""
     from chdml import train
-    from chdml.data import folder
     from chdml.inference import load_model_file, save_model_file
 
-    logs = [{(r["structure"], r["fold"]): r for r in map(json.loads, Path(log).read_text()
-                                                         .splitlines()) if r}
-            for log, _ in member_runs]
-    by_structure = {}
-    for data in map(Path, data_folders):
-        labels = json.loads((data / "dataset.json").read_text())["labels"]
-        by_structure[[k for k in labels if k != "background"][0]] = data
+    logs = [{(r["structure"], r["fold"]): r for r in read_log(log)} for log, _ in member_runs]
+    by_structure = {structure_of(data): data for data in map(Path, data_folders)}
     results = []
     for structure, fold in sorted(set.intersection(*(set(log) for log in logs))):
         if structure not in by_structure:
@@ -194,14 +205,13 @@ def combine(member_runs, data_folders, keep: Path, n_folds: int, seed: int) -> l
         model_path = keep / f"{structure}_fold{fold}.keras"
         save_model_file(model, info, model_path)
         data = by_structure[structure]
-        records = [r for r in folder.read_cases(data) if r.split == "train"]
-        test_patients = {p for p, f in assign_folds(records, n_folds, seed).items() if f == fold}
+        test_patients = held_out_patients(training_records(data), n_folds, seed, fold)
         results.append({
             "structure": structure, "fold": fold,
             "seconds": round(sum(r["seconds"] for r in runs), 1),
             "cpu_seconds": round(sum(r["cpu_seconds"] for r in runs), 1),
-            "epochs_run": "+".join(str(r["epochs_run"]) for r in runs),
-            "best_epoch": "+".join(str(r["best_epoch"]) for r in runs),
+            "epochs_run": _per_member(runs, "epochs_run"),
+            "best_epoch": _per_member(runs, "best_epoch"),
             "overrides": {**runs[0]["overrides"], "ensemble_members": str(len(runs))},
             "combined_from": [str(log) for log, _ in member_runs],
             "cases": score_fold(data, model_path, test_patients),
@@ -300,11 +310,10 @@ def main(argv=None) -> int:
     overrides = dict(item.split("=", 1) for item in args.set)
     log = Path(args.log)
     log.parent.mkdir(parents=True, exist_ok=True)
+    train_seed = args.seed if args.train_seed is None else args.train_seed
     done = []
     if log.exists():
-        done = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-        train_seed = args.seed if args.train_seed is None else args.train_seed
-        done = [r for r in done if r["overrides"] == overrides
+        done = [r for r in read_log(log) if r["overrides"] == overrides
                 and r.get("train_seed", args.seed) == train_seed]
     if args.rescore:
         if not args.keep:
@@ -323,13 +332,12 @@ def main(argv=None) -> int:
                                       else list(range(args.folds)))
     with tempfile.TemporaryDirectory(prefix="chdml_cv_") as tmp:
         for data in map(Path, args.data):
-            labels = json.loads((data / "dataset.json").read_text())["labels"]
-            structure = [k for k in labels if k != "background"][0]
+            structure = structure_of(data)
             for fold in folds:
                 if any(r["structure"] == structure and r["fold"] == fold for r in done):
                     continue
                 result = run_fold(data, structure, fold, args.folds, args.seed, overrides,
-                                  Path(tmp), train_seed=args.train_seed)
+                                  Path(tmp), train_seed=train_seed)
                 if args.keep:
                     import shutil
 

@@ -139,9 +139,7 @@ def plot_ensemble_curves(histories: Sequence, metrics: Sequence[str], *, monitor
                          mode: str = "auto", title: str | None = None, path=None) -> Figure:
     """:func:`plot_learning_curves` of several trainings (the members of an ensemble),
     one row per member, each with its own best epoch marked."""
-    rows = []
-    for history in histories:
-        rows.append(_curve_quantities(history, metrics, monitor, mode))
+    rows = [_curve_quantities(history, metrics, monitor, mode) for history in histories]
     columns = len(rows[0][1])
     figure = Figure(figsize=(4.2 * columns, 3.0 * len(rows)), layout="constrained")
     for r, (logs, names, monitor_name) in enumerate(rows):

@@ -469,6 +469,9 @@ def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
         if epochs < 1:
             raise UserError(f"--epochs must be at least 1, got {epochs}.")
         settings.epochs = epochs
+    n_members = settings.ensemble_members
+    if isinstance(n_members, bool) or not isinstance(n_members, int) or n_members < 1:
+        raise UserError(f"ensemble_members must be a whole number >= 1, got {n_members!r}.")
     out = _check_output(out)
     data = require_dataset_folder(data)
     labels = folder.read_labels(data)
@@ -483,9 +486,6 @@ def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
                             f"{describe_path(folder.label_path(data, record))}; add it or "
                             "remove the case from cases.csv.")
     cases = load_training_cases(data, records, labels)
-    n_members = settings.ensemble_members
-    if isinstance(n_members, bool) or not isinstance(n_members, int) or n_members < 1:
-        raise UserError(f"ensemble_members must be a whole number >= 1, got {n_members!r}.")
     members, infos, histories = [], [], []
     for k in range(n_members):
         # member k: its own validation patients, initial weights and batches (seed + k)
