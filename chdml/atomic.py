@@ -84,3 +84,19 @@ def write_text(destination: os.PathLike | str, text: str) -> None:
     """Write a text file atomically (UTF-8)."""
     with atomic_path(destination) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def remove_stale_temporaries(folder: os.PathLike | str) -> list[Path]:
+    """Delete the temporaries a killed writer left in ``folder`` (not in sub-folders).
+
+    :func:`atomic_path` cleans up after exceptions and Ctrl-C, but ``kill -9`` (or a
+    power cut) can leave its ``.NAME.XXXX.part*`` file behind. Call this only where
+    no other process is writing into ``folder`` at the same time. Returns what it
+    removed; a folder that does not exist is fine.
+    """
+    removed = []
+    for path in sorted(Path(folder).glob(".*.part*")):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed

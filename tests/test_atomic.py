@@ -1,7 +1,7 @@
 """Does atomic output leave nothing half-written behind?"""
 import pytest
 
-from chdml.atomic import atomic_directory, atomic_path, write_text
+from chdml.atomic import atomic_directory, atomic_path, remove_stale_temporaries, write_text
 
 
 def test_file_appears_only_after_success(tmp_path):
@@ -58,3 +58,23 @@ def test_outputs_get_normal_permissions(tmp_path):
         os.umask(umask)
     assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755
+
+
+def test_a_killed_writers_temporary_is_removed_later(tmp_path):
+    """kill -9 inside atomic_path leaves a hidden temporary; only that is removed."""
+    import subprocess
+    import sys
+    script = ("import os, signal, sys\n"
+              "from chdml.atomic import atomic_path\n"
+              "with atomic_path(sys.argv[1]) as tmp:\n"
+              "    tmp.write_text('half')\n"
+              "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    write_text(tmp_path / "kept.json", "{}")
+    (tmp_path / ".hidden").write_text("not ours")
+    (tmp_path / "sub").mkdir()
+    killed = subprocess.run([sys.executable, "-c", script, str(tmp_path / "entry.json")])
+    assert killed.returncode != 0
+    [left] = tmp_path.glob(".entry.json.*.part.json")
+    assert remove_stale_temporaries(tmp_path) == [left]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".hidden", "kept.json", "sub"]
+    assert remove_stale_temporaries(tmp_path / "missing") == []

@@ -26,7 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict
 from pathlib import Path
 
-from chdml.atomic import write_text
+from chdml.atomic import remove_stale_temporaries, write_text
 from chdml.errors import UserError, describe_path
 from chdml.grading import report
 from chdml.grading.build import graded_notebook, read_notebook, tools_on_path
@@ -76,12 +76,17 @@ def submission_fingerprint(submission: Submission) -> str:
 
 
 class Journal:
-    """``OUT/.journal/<student>.json``: finished gradings, one file each (atomic)."""
+    """``OUT/.journal/<student>.json``: finished gradings, one file each (atomic).
+
+    A batch killed while recording leaves a hidden ``.<student>.json.XXXX.part.json``
+    temporary; it never counts as finished and the next batch deletes it.
+    """
 
     def __init__(self, folder: Path, checks: str) -> None:
         self.folder = folder
         self.checks = checks
         folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(folder)
 
     def _path(self, student: str) -> Path:
         return self.folder / f"{safe_name(student)}.json"

@@ -15,9 +15,14 @@ pytestmark = pytest.mark.slow
 
 
 def _journal(out):
+    """Finished entries only: a hidden ``.NAME.XXXX.part.json`` is one being written."""
     folder = out / ".journal"
-    return {path.name: path.stat().st_mtime_ns for path in folder.glob("*.json")} \
+    return {path.name: path.stat().st_mtime_ns for path in folder.glob("[!.]*.json")} \
         if folder.is_dir() else {}
+
+
+def _temporaries(out):
+    return sorted(path.name for path in (out / ".journal").glob(".*"))
 
 
 def test_does_a_killed_batch_resume_without_regrading(built_course, outside_tmp):
@@ -49,6 +54,7 @@ def test_does_a_killed_batch_resume_without_regrading(built_course, outside_tmp)
     assert again.returncode == 0, again.stderr
     assert f"{len(done)} already graded, {3 - len(done)} to grade" in again.stderr
     after = _journal(out)
+    assert _temporaries(out) == []  # a kill while recording leaves one; resuming removes it
     assert len(after) == 3 and all(after[name] == stamp for name, stamp in done.items())
     assert (out / "grades.csv").read_text().count("\n") == 4
 
