@@ -56,6 +56,10 @@ class ModelInfo:
             largest component is smaller than this volume (mL) is removed altogether:
             a few stray voxels where the structure is absent (the RV of a single
             ventricle). 1 mL is far below any real ventricle, even a neonate's.
+        neighbour_slices: segmentation input is 2.5-D: each slice goes in with this
+            many slices above and below it as extra channels (see
+            :func:`with_neighbours`); 0 = one slice, one channel (files written before
+            this field existed).
         classifier_target: for a classifier, which ``cases.csv`` column it predicts
             and how (e.g. ``"view: SAX vs other"``).
         training: a summary of how the model was trained (data, epochs, time, seed,
@@ -70,6 +74,7 @@ class ModelInfo:
     postprocess: str = "largest_component"
     test_time_flips: list = dataclasses.field(default_factory=list)
     min_structure_ml: float = 0.0
+    neighbour_slices: int = 0
     classifier_target: str = ""
     training: dict = dataclasses.field(default_factory=dict)
     format_version: int = FORMAT_VERSION
@@ -200,14 +205,32 @@ def from_grid(probabilities: np.ndarray, shape) -> np.ndarray:
 
 # --- prediction ----------------------------------------------------------------------
 
+def with_neighbours(slices: np.ndarray, neighbours: int) -> np.ndarray:
+    """The slices of one volume with their neighbours as channels (2.5-D input).
+
+    ``slices`` ``(n, h, w)`` in stack order -> ``(n, h, w, 2 * neighbours + 1)``:
+    channel ``j`` of slice ``i`` is slice ``i - neighbours + j``, so the middle channel
+    is the slice itself. Beyond the first and last slice the edge slice is repeated.
+    ``neighbours=0`` gives ``(n, h, w, 1)``.
+    """
+    slices = np.asarray(slices)
+    if neighbours < 0:
+        raise ValueError(f"neighbours must be 0 or more, got {neighbours}")
+    offsets = np.arange(-neighbours, neighbours + 1)
+    index = np.clip(np.arange(len(slices))[:, np.newaxis] + offsets, 0, len(slices) - 1)
+    return np.moveaxis(slices[index], 1, -1)
+
+
 def predict_slices(model, slices: np.ndarray, flips=(), batch_size: int = 16) -> np.ndarray:
-    """Class probabilities of ``slices`` ``(n, h, w)`` -> ``(n, h, w, classes)``.
+    """Class probabilities of ``slices`` ``(n, h, w[, channels])`` -> ``(n, h, w, classes)``.
 
     ``flips``: mirror axes, ``"left_right"`` (columns) and/or ``"up_down"`` (rows); the
     prediction is averaged over the image and each of its mirror images (test-time
     augmentation). A single sigmoid channel is returned as background + foreground.
     """
-    x = np.asarray(slices, dtype=np.float32)[..., np.newaxis]
+    x = np.asarray(slices, dtype=np.float32)
+    if x.ndim == 3:
+        x = x[..., np.newaxis]
     axes = {"up_down": 1, "left_right": 2}
     unknown = set(flips) - set(axes)
     if unknown:
@@ -265,7 +288,7 @@ def segment_volume(model, info: ModelInfo, image: np.ndarray, spacing=None) -> n
     """
     norm = info.normalisation
     normalised = normalise_volume(image, norm.get("low", 1.0), norm.get("high", 99.0))
-    slices = to_grid(normalised, info.input_size)
+    slices = with_neighbours(to_grid(normalised, info.input_size), info.neighbour_slices)
     probabilities = predict_slices(model, slices, flips=info.test_time_flips)
     probabilities = from_grid(probabilities, image.shape[:2])
     classes = np.argmax(probabilities, axis=-1)

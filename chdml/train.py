@@ -57,7 +57,7 @@ import numpy as np
 from chdml.augment import AugmentSettings, NO_AUGMENTATION
 from chdml.data import folder
 from chdml.errors import UserError, describe_path
-from chdml.inference import ModelInfo, normalise_volume, save_model_file, to_grid
+from chdml.inference import ModelInfo, normalise_volume, save_model_file, to_grid, with_neighbours
 
 VALIDATION_FRACTION = 0.12
 
@@ -67,6 +67,7 @@ class SegmentationSettings:
     """Everything that defines a segmentation training run (the defaults are the CLI's)."""
 
     input_size: int = 128
+    neighbour_slices: int = 0   # 2.5-D input (see ModelInfo); no gain on real RV, RESULTS.md
     patch_size: int | None = 96
     depth: int = 4
     base_filters: int = 16
@@ -192,19 +193,22 @@ def choose_validation_patients(records, fraction: float = VALIDATION_FRACTION,
     return validation
 
 
-def slices_and_masks(cases, label_values: list[int], input_size: int, low: float, high: float):
+def slices_and_masks(cases, label_values: list[int], input_size: int, low: float, high: float,
+                     neighbours: int = 0):
     """Stack all slices of ``cases`` on the model grid.
 
-    Returns ``images`` ``(n, s, s)`` float32 in [0, 1], ``masks`` ``(n, s, s)`` uint8
-    class indices (position in ``label_values``) and ``volume_index`` ``(n,)``.
+    Returns ``images`` ``(n, s, s, 2 * neighbours + 1)`` float32 in [0, 1] (each slice
+    with ``neighbours`` slices of its own volume above and below as channels, see
+    :func:`chdml.inference.with_neighbours`), ``masks`` ``(n, s, s)`` uint8 class
+    indices (position in ``label_values``) and ``volume_index`` ``(n,)``.
     """
     lookup = np.zeros(256, dtype=np.uint8)
     for index, value in enumerate(label_values):
         lookup[value] = index
     images, masks, index = [], [], []
     for i, case in enumerate(cases):
-        images.append(to_grid(normalise_volume(case.image, low, high),
-                              (input_size, input_size)))
+        grid = to_grid(normalise_volume(case.image, low, high), (input_size, input_size))
+        images.append(with_neighbours(grid, neighbours))
         masks.append(lookup[to_grid(case.label, (input_size, input_size), kind="label")])
         index.append(np.full(case.image.shape[2], i))
     return (np.concatenate(images).astype(np.float32), np.concatenate(masks),
@@ -218,7 +222,7 @@ def make_dataset(images: np.ndarray, targets: np.ndarray, batch_size: int, seed:
                  patch_size: int | None = None):
     """A ``tf.data`` pipeline: cache -> shuffle -> augment [-> crop] -> batch -> prefetch.
 
-    ``images`` ``(n, h, w)`` or ``(n, h, w, 1)`` float32; ``targets`` ``(n, h, w)`` masks
+    ``images`` ``(n, h, w)`` or ``(n, h, w, channels)`` float32; ``targets`` ``(n, h, w)`` masks
     (augmented and cropped with the same geometry) or ``(n,)`` class labels (left as they
     are). ``patch_size`` (masks only): train on a random square patch of each augmented
     slice. The random choices for each sample are a fixed function of ``seed`` and its
@@ -263,7 +267,7 @@ def volume_dice_callback(images, masks, volume_index, n_classes: int, batch_size
 
     ``val_dice`` is the 3-D Dice of each validation volume and foreground class (on
     the model grid, without post-processing), averaged; two empty masks count as 1.
-    ``images`` ``(n, h, w, 1)``, ``masks`` ``(n, h, w)`` class indices, ``volume_index``
+    ``images`` ``(n, h, w, channels)``, ``masks`` ``(n, h, w)`` class indices, ``volume_index``
     ``(n,)`` the volume each slice belongs to. Put it before checkpoint and early
     stopping in the callback list so that they see the value.
     """
@@ -388,17 +392,16 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
     n_classes = len(label_values)
     s = settings
     t0 = time.time()
-    train_x, train_y, _ = slices_and_masks(train_cases, label_values, s.input_size,
-                                           s.normalisation_low, s.normalisation_high)
-    val_x, val_y, val_index = slices_and_masks(val_cases, label_values, s.input_size,
-                                               s.normalisation_low, s.normalisation_high)
+    grid = (s.input_size, s.normalisation_low, s.normalisation_high, s.neighbour_slices)
+    train_x, train_y, _ = slices_and_masks(train_cases, label_values, *grid)
+    val_x, val_y, val_index = slices_and_masks(val_cases, label_values, *grid)
     steps_per_epoch = math.ceil(len(train_x) / s.batch_size)
     epochs = s.epochs or max(1, math.ceil(s.steps / steps_per_epoch))
     total_steps = epochs * steps_per_epoch
     warmup_steps = min(s.warmup_steps, total_steps // 2)
 
     def build():
-        return unet((None, None, 1), n_classes=n_classes, depth=s.depth,
+        return unet((None, None, train_x.shape[-1]), n_classes=n_classes, depth=s.depth,
                     base_filters=s.base_filters, batch_norm=s.batch_norm, dropout=s.dropout,
                     activation="softmax", name=name)
 
@@ -415,7 +418,7 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
         val_data = make_dataset(val_x, val_y, 32, shuffle=False)
         checkpoint = os.path.join(tmp, "best.weights.h5")
         callbacks = [
-            volume_dice_callback(val_x[..., np.newaxis], val_y, val_index, n_classes),
+            volume_dice_callback(val_x, val_y, val_index, n_classes),
             keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_dice", mode="max",
                                             save_best_only=True, save_weights_only=True),
             keras.callbacks.EarlyStopping(monitor="val_dice", mode="max",
@@ -434,7 +437,7 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
         normalisation={"method": "percentile", "low": s.normalisation_low,
                        "high": s.normalisation_high},
         postprocess=s.postprocess, min_structure_ml=s.min_structure_ml,
-        test_time_flips=[name for name, p in (("left_right", s.augment.flip_left_right),
+        neighbour_slices=s.neighbour_slices, test_time_flips=[name for name, p in (("left_right", s.augment.flip_left_right),
                                               ("up_down", s.augment.flip_up_down)) if p > 0],
         training={
             "settings": _jsonable(dataclasses.asdict(s)), "seed": seed,
@@ -470,8 +473,8 @@ def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
             raise UserError(f"--epochs must be at least 1, got {epochs}.")
         settings.epochs = epochs
     n_members = settings.ensemble_members
-    if isinstance(n_members, bool) or not isinstance(n_members, int) or n_members < 1:
-        raise UserError(f"ensemble_members must be a whole number >= 1, got {n_members!r}.")
+    _require_whole_number("ensemble_members", n_members, minimum=1)
+    _require_whole_number("neighbour_slices", settings.neighbour_slices, minimum=0)
     out = _check_output(out)
     data = require_dataset_folder(data)
     labels = folder.read_labels(data)
@@ -513,6 +516,11 @@ def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
                   f"{member['best_epoch']}")
         print(f"wrote {out} and {curves_path(out).name} ({info.training['seconds']:.0f} s)")
     return model, info, histories[0] if n_members == 1 else histories
+
+
+def _require_whole_number(setting: str, value, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise UserError(f"{setting} must be a whole number >= {minimum}, got {value!r}.")
 
 
 def _combine_members(members, infos):

@@ -193,6 +193,36 @@ def test_does_an_ensemble_train_each_member_on_its_own_validation_patients(tmp_p
                                                                         "ensemble_members": 0}))
 
 
+def test_does_each_slice_get_its_own_neighbours_as_channels():
+    slices = np.arange(3)[:, None, None] * np.ones((3, 2, 2))  # slice i is filled with i
+    stacked = inference.with_neighbours(slices, 1)
+    assert stacked.shape == (3, 2, 2, 3)
+    assert stacked[:, 0, 0].tolist() == [[0, 0, 1], [0, 1, 2], [1, 2, 2]]  # edges repeated
+    assert inference.with_neighbours(slices, 0).shape == (3, 2, 2, 1)
+    assert inference.with_neighbours(slices[:1], 2)[0, 0, 0].tolist() == [0] * 5
+    with pytest.raises(ValueError, match="neighbours"):
+        inference.with_neighbours(slices, -1)
+
+
+def test_does_a_2_5d_model_take_and_predict_neighbouring_slices(tmp_path):
+    data = write_dataset(tmp_path / "data", patients=5, long_axis=False)
+    settings = train.SegmentationSettings(**{**FAST, "neighbour_slices": 1}, epochs=1)
+    out = tmp_path / "neighbours.keras"
+    train.train_segmentation(data, out, settings=settings, verbose=False)
+    model, info = inference.load_model_file(out)
+    assert info.neighbour_slices == 1 and model.input_shape[-1] == 3
+    case = folder.read_cases(data)[0]
+    volume = load_image(folder.image_path(data, case))
+    predicted = inference.segment_volume(model, info, volume.array, volume.spacing)
+    assert predicted.shape == volume.array.shape
+    for bad in (-1, 1.5, True):
+        with pytest.raises(UserError, match="neighbour_slices must be a whole number"):
+            train.train_segmentation(data, tmp_path / "bad.keras", verbose=False,
+                                     settings=dataclasses.replace(settings,
+                                                                  neighbour_slices=bad))
+    assert not (tmp_path / "bad.keras").exists()
+
+
 @pytest.mark.slow
 def test_does_a_short_training_learn_the_tiny_shapes(tmp_path):
     data = write_dataset(tmp_path / "data", patients=6, long_axis=False)
