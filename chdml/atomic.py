@@ -86,16 +86,17 @@ def write_text(destination: os.PathLike | str, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def remove_stale_temporaries(folder: os.PathLike | str) -> list[Path]:
-    """Delete the temporaries a killed writer left in ``folder`` (not in sub-folders).
+def remove_stale_temporaries(folder: os.PathLike | str, recursive: bool = False) -> list[Path]:
+    """Delete the temporary files a killed writer left in ``folder``.
 
     :func:`atomic_path` cleans up after exceptions and Ctrl-C, but ``kill -9`` (or a
-    power cut) can leave its ``.NAME.XXXX.part*`` file behind. Call this only where
-    no other process is writing into ``folder`` at the same time. Returns what it
-    removed; a folder that does not exist is fine.
+    power cut) can leave its ``.NAME.XXXX.part*`` file behind. ``recursive``: in
+    sub-folders too. Call this only where no other process is writing into ``folder``
+    at the same time. Returns what it removed; a folder that does not exist is fine.
     """
     removed = []
-    for path in sorted(Path(folder).glob(".*.part*")):
+    pattern = Path(folder).rglob if recursive else Path(folder).glob
+    for path in sorted(pattern(".*.part*")):
         if path.is_file():
             path.unlink(missing_ok=True)
             removed.append(path)

@@ -75,6 +75,10 @@ def test_a_killed_writers_temporary_is_removed_later(tmp_path):
     killed = subprocess.run([sys.executable, "-c", script, str(tmp_path / "entry.json")])
     assert killed.returncode != 0
     [left] = tmp_path.glob(".entry.json.*.part.json")
+    (tmp_path / "sub" / ".deeper.json.abc.part.json").write_text("half")
     assert remove_stale_temporaries(tmp_path) == [left]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".hidden", "kept.json", "sub"]
+    assert remove_stale_temporaries(tmp_path, recursive=True) == [
+        tmp_path / "sub" / ".deeper.json.abc.part.json"]
+    assert list((tmp_path / "sub").iterdir()) == []
     assert remove_stale_temporaries(tmp_path / "missing") == []

@@ -79,14 +79,13 @@ class Journal:
     """``OUT/.journal/<student>.json``: finished gradings, one file each (atomic).
 
     A batch killed while recording leaves a hidden ``.<student>.json.XXXX.part.json``
-    temporary; it never counts as finished and the next batch deletes it.
+    temporary; it never counts as finished (:func:`main` deletes it next time).
     """
 
     def __init__(self, folder: Path, checks: str) -> None:
         self.folder = folder
         self.checks = checks
         folder.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(folder)
 
     def _path(self, student: str) -> Path:
         return self.folder / f"{safe_name(student)}.json"
@@ -143,6 +142,8 @@ def main(workshop: str, submissions: str, out: str, workers: int | None = None,
         raise UserError(f"--out {describe_path(out)} is inside the submissions folder; "
                         "choose a folder outside it.")
     out_folder.mkdir(parents=True, exist_ok=True)
+    # a batch killed with -9 leaves half-written temporaries (journal, feedback, notebooks)
+    remove_stale_temporaries(out_folder, recursive=True)
     settings = Settings()
     if timeout is not None:
         settings.total_timeout = float(timeout)
