@@ -200,7 +200,7 @@ def combine(member_runs, data_folders, keep: Path, n_folds: int, seed: int) -> l
                    for _, folder_ in member_runs]
         for k, (model, _) in enumerate(members):
             model.name = f"unet_{k + 1}"
-        model, info = train._combine_members([m for m, _ in members], [i for _, i in members])
+        model, info = train.combine_members([m for m, _ in members], [i for _, i in members])
         keep.mkdir(parents=True, exist_ok=True)
         model_path = keep / f"{structure}_fold{fold}.keras"
         save_model_file(model, info, model_path)

@@ -508,7 +508,7 @@ def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
         members.append(model)
         infos.append(info)
         histories.append(history)
-    model, info = _combine_members(members, infos)
+    model, info = combine_members(members, infos)
     info.training["data"] = str(Path(data).resolve())
     _write_outputs(model, info, histories, out, monitor="val_dice")
     if verbose:
@@ -524,7 +524,7 @@ def _require_whole_number(setting: str, value, minimum: int) -> None:
         raise UserError(f"{setting} must be a whole number >= {minimum}, got {value!r}.")
 
 
-def _combine_members(members, infos):
+def combine_members(members, infos):
     """One model and :class:`ModelInfo` from the trained members of an ensemble.
 
     One member: returned unchanged. Several: :func:`chdml.models.ensemble_mean` of
