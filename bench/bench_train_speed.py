@@ -63,7 +63,7 @@ def main(argv=None) -> int:
     import numpy as np
 
     from chdml import train
-    from chdml.augment import NO_AUGMENTATION, AugmentSettings
+    from chdml.augment import NO_AUGMENTATION
     from chdml.losses import DiceCrossEntropyLoss
     from chdml.models import unet
 
@@ -99,14 +99,14 @@ def main(argv=None) -> int:
         ("tf.data, no augmentation, float32", make_model(False),
          pipeline_fit(NO_AUGMENTATION)),
         ("tf.data with augmentation, float32", make_model(False),
-         pipeline_fit(AugmentSettings())),
+         pipeline_fit(settings.augment)),
     ]
     if train.bfloat16_supported():
         setups.append(("tf.data with augmentation, mixed bfloat16", make_model(True),
-                       pipeline_fit(AugmentSettings())))
+                       pipeline_fit(settings.augment)))
     setups.append((f"chdml default: the above + random {settings.patch_size}x"
                    f"{settings.patch_size} patches", make_model(train.bfloat16_supported()),
-                   pipeline_fit(AugmentSettings(), settings.patch_size)))
+                   pipeline_fit(settings.augment, settings.patch_size)))
     rows = measure(setups, args.slices, args.rounds)
     base = rows[0]["median"]
     lines = ["| setup | slices/s (median) | slices/s (best) | vs plain fit (median) |",
