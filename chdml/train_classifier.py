@@ -48,7 +48,10 @@ class ClassifierSettings:
     dropout: float = 0.3
     l2: float = 0.0
     batch_size: int = 32
-    epochs: int = 15
+    # 30, not 15: with 15 the accuracy on a synthetic test set varied 0.925-0.975 from run
+    # to run (float rounding); with 30 (early stopping ends at about 25) it was 0.969 in
+    # three runs, in under a minute (bench/RESULTS.md, "Synthetic data").
+    epochs: int = 30
     learning_rate: float = 1e-3
     patience: int = 6
     validation_fraction: float = VALIDATION_FRACTION
