@@ -1,0 +1,90 @@
+"""Experiment: does rotation test-time augmentation help the kept cross-validation models?
+
+Usage::
+
+    .venv/bin/python bench/experiment_rotation_tta.py --data K_RV --models ENSEMBLES \\
+        [--angles=-15,0,15]
+
+``K_RV``: a Karimi folder (``chdml data fetch karimi2020 --split train --structure RV``);
+``ENSEMBLES``: the ``--keep`` folder of ``bench_karimi_cv.py`` (``<structure>_fold<k>.keras``).
+Each held-out volume is segmented as ``chdml predict`` does, except that every slice is
+also predicted turned by each angle (degrees, bilinear) and the class probabilities,
+turned back, are averaged before the arg-max and the post-processing. No training; the
+folds are those of ``bench_karimi_cv.py`` (5 folds, seed 0). Prints the mean per-patient
+3-D Dice per phase. ``--angles 0`` reproduces the models' stored scores.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_karimi_cv as cv  # noqa: E402
+
+
+def rotation_averaged(predict, angles):
+    """Wrap :func:`chdml.inference.predict_slices` to average over turned copies.
+
+    ``slices`` ``(n, h, w[, channels])``; returns ``(n, h, w, classes)`` like ``predict``.
+    """
+    from scipy import ndimage
+
+    def predict_turned(model, slices, flips=(), batch_size=16):
+        x = np.asarray(slices, np.float32)
+        total = 0.0
+        for angle in angles:
+            if angle == 0:
+                total = total + predict(model, x, flips, batch_size)
+                continue
+            turned = ndimage.rotate(x, angle, axes=(1, 2), reshape=False, order=1,
+                                    mode="constant")
+            p = predict(model, turned, flips, batch_size)
+            total = total + ndimage.rotate(p, -angle, axes=(1, 2), reshape=False, order=1,
+                                           mode="nearest")
+        return total / len(angles)
+    return predict_turned
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", required=True, help="Karimi dataset folder (one structure)")
+    parser.add_argument("--models", required=True, help="folder of <structure>_fold<k>.keras")
+    parser.add_argument("--angles", default="-15,0,15", help="degrees, comma-separated")
+    parser.add_argument("--folds", type=int, default=5)
+    args = parser.parse_args(argv)
+
+    from chdml import inference
+    from chdml.data import folder
+    from chdml.data.nifti import load_image, load_label
+
+    angles = [float(a) for a in args.angles.split(",")]
+    inference.predict_slices = rotation_averaged(inference.predict_slices, angles)
+    data = Path(args.data)
+    structure = cv.structure_of(data)
+    records = cv.training_records(data)
+    scores = {"ED": [], "ES": []}
+    for fold in range(args.folds):
+        test_patients = cv.held_out_patients(records, args.folds, 0, fold)
+        model_path = Path(args.models) / f"{structure}_fold{fold}.keras"
+        model, info = inference.load_model_file(model_path)
+        value = [v for v in info.label_values if v != 0][0]
+        for r in records:
+            if r.patient not in test_patients:
+                continue
+            volume = load_image(folder.image_path(data, r))
+            truth = load_label(folder.label_path(data, r)).array == value
+            guess = inference.segment_volume(model, info, volume.array, volume.spacing) == value
+            scores[r.phase].append(cv.dice(truth, guess))
+        print(f"fold {fold} done", flush=True)
+    print(f"| structure | angles | {structure}-ED | {structure}-ES |\n|---|---|---:|---:|\n"
+          f"| {structure} | {args.angles} | {np.mean(scores['ED']):.3f} | "
+          f"{np.mean(scores['ES']):.3f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
