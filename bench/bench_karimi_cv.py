@@ -125,9 +125,10 @@ def run_fold(data: Path, structure: str, fold: int, n_folds: int, seed: int, ove
             "load": os.getloadavg()[0]}
 
 
-def score_fold(data: Path, model_path: Path, test_patients: set[str]) -> list[dict]:
+def score_fold(data: Path, model_path: Path, test_patients: set[str],
+               variants: bool = True) -> list[dict]:
     """Per-case 3-D Dice of the held-out patients, as ``chdml predict`` segments them,
-    plus the same without test-time flips / post-processing (``variants``)."""
+    plus (``variants``) the same without test-time flips / post-processing."""
     from chdml.data import folder
     from chdml.data.nifti import load_image, load_label
     from chdml.inference import load_model_file, segment_volume
@@ -141,16 +142,17 @@ def score_fold(data: Path, model_path: Path, test_patients: set[str]) -> list[di
         volume = load_image(folder.image_path(data, r))
         truth = load_label(folder.label_path(data, r)).array == value
         guess = segment_volume(model, info, volume.array, volume.spacing) == value
-        variants = {}
-        for flips in ([], info.test_time_flips):
+        scores = {}
+        flip_sets = [[], info.test_time_flips] if info.test_time_flips else [[]]
+        for flips in flip_sets if variants else []:
             for post in ("none", "largest_component"):
                 variant = dataclasses.replace(info, test_time_flips=flips, postprocess=post)
                 guess_variant = segment_volume(model, variant, volume.array, volume.spacing)
-                variants[f"flips={'+'.join(flips) or 'none'},post={post}"] = \
+                scores[f"flips={'+'.join(flips) or 'none'},post={post}"] = \
                     float(dice(truth, guess_variant == value))
         rows.append({"case": r.case, "patient": r.patient, "phase": r.phase,
                      "diagnosis": r.diagnosis, "dice": float(dice(truth, guess)),
-                     "variants": variants})
+                     "variants": scores})
     return rows
 
 

@@ -11,7 +11,7 @@ Each held-out volume is segmented as ``chdml predict`` does, except that every s
 also predicted turned by each angle (degrees, bilinear) and the class probabilities,
 turned back, are averaged before the arg-max and the post-processing. No training; the
 folds are those of ``bench_karimi_cv.py`` (5 folds, seed 0). Prints the mean per-patient
-3-D Dice per phase. ``--angles 0`` reproduces the models' stored scores.
+3-D Dice per phase. ``--angles=0`` reproduces the models' stored scores.
 """
 from __future__ import annotations
 
@@ -58,8 +58,6 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from chdml import inference
-    from chdml.data import folder
-    from chdml.data.nifti import load_image, load_label
 
     angles = [float(a) for a in args.angles.split(",")]
     inference.predict_slices = rotation_averaged(inference.predict_slices, angles)
@@ -70,15 +68,8 @@ def main(argv=None) -> int:
     for fold in range(args.folds):
         test_patients = cv.held_out_patients(records, args.folds, 0, fold)
         model_path = Path(args.models) / f"{structure}_fold{fold}.keras"
-        model, info = inference.load_model_file(model_path)
-        value = [v for v in info.label_values if v != 0][0]
-        for r in records:
-            if r.patient not in test_patients:
-                continue
-            volume = load_image(folder.image_path(data, r))
-            truth = load_label(folder.label_path(data, r)).array == value
-            guess = inference.segment_volume(model, info, volume.array, volume.spacing) == value
-            scores[r.phase].append(cv.dice(truth, guess))
+        for row in cv.score_fold(data, model_path, test_patients, variants=False):
+            scores[row["phase"]].append(row["dice"])
         print(f"fold {fold} done", flush=True)
     print(f"| structure | angles | {structure}-ED | {structure}-ES |\n|---|---|---:|---:|\n"
           f"| {structure} | {args.angles} | {np.mean(scores['ED']):.3f} | "
