@@ -28,6 +28,9 @@ class AugmentSettings:
         flip_left_right, flip_up_down: probability of each mirror flip.
         rotation_degrees: rotation drawn uniformly in ``[-r, r]``.
         zoom: scale drawn log-uniformly in ``[1/(1+z), 1+z]`` (``> 1`` enlarges).
+        stretch: anisotropic scale: the width is multiplied and the height divided by
+            a factor drawn log-uniformly in ``[1/(1+t), 1+t]`` (along the image axes,
+            after the rotation: a rounder or flatter heart), on top of ``zoom``.
         shift: translation drawn uniformly in ``[-s, s]`` times the image size.
         gamma: gamma drawn log-uniformly in ``[1/(1+g), 1+g]``, applied to the image
             clipped to [0, 1] (darkens or brightens mid-tones, keeps 0 and 1).
@@ -48,6 +51,7 @@ class AugmentSettings:
     brightness: float = 0.1
     noise: float = 0.03
     probability: float = 1.0
+    stretch: float = 0.0
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -57,7 +61,7 @@ NO_AUGMENTATION = AugmentSettings(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0
 
 
 def _geometry_matrix(tf, height, width, seeds, settings: AugmentSettings):
-    """3x3 matrix mapping output pixel (x, y, 1) to input pixel coordinates."""
+    """``(a, offset)``: input pixel = ``a @ output pixel + offset`` (x, y); 8 seeds."""
     cx = (tf.cast(width, tf.float32) - 1.0) / 2.0
     cy = (tf.cast(height, tf.float32) - 1.0) / 2.0
 
@@ -72,12 +76,18 @@ def _geometry_matrix(tf, height, width, seeds, settings: AugmentSettings):
     flip_x = tf.where(uniform(seeds[4], 0.0, 1.0) < settings.flip_left_right, -1.0, 1.0)
     flip_y = tf.where(uniform(seeds[5], 0.0, 1.0) < settings.flip_up_down, -1.0, 1.0)
     apply = tf.cast(uniform(seeds[6], 0.0, 1.0) < settings.probability, tf.float32)
+    log_stretch = math.log1p(settings.stretch)
+    stretch = (tf.exp(uniform(seeds[7], -log_stretch, log_stretch)) if settings.stretch
+               else tf.constant(1.0))
     angle, shift_x, shift_y = angle * apply, shift_x * apply, shift_y * apply
     scale = 1.0 + (scale - 1.0) * apply
+    stretch = 1.0 + (stretch - 1.0) * apply
 
     cos, sin = tf.cos(angle) / scale, tf.sin(angle) / scale
-    # input = center + Flip . R(-angle)/scale . (output - center - shift)
-    a = tf.stack([[flip_x * cos, flip_x * sin], [-flip_y * sin, flip_y * cos]])
+    # input = center + Flip . R(-angle)/scale . Stretch^-1 . (output - center - shift)
+    sx, sy = 1.0 / stretch, stretch
+    a = tf.stack([[flip_x * cos * sx, flip_x * sin * sy],
+                  [-flip_y * sin * sx, flip_y * cos * sy]])
     offset = tf.stack([cx, cy]) - tf.linalg.matvec(a, tf.stack([cx + shift_x, cy + shift_y]))
     return a, offset
 
@@ -132,7 +142,8 @@ def augment_pair(image, mask, seed, settings: AugmentSettings = AugmentSettings(
     image = tf.convert_to_tensor(image, tf.float32)
     mask_dtype = mask.dtype
     height, width = tf.shape(image)[0], tf.shape(image)[1]
-    a, offset = _geometry_matrix(tf, height, width, seeds[:7], settings)
+    geometry_seeds = tf.concat([seeds[:7], seeds[13:14]], axis=0)
+    a, offset = _geometry_matrix(tf, height, width, geometry_seeds, settings)
     image = _transform(tf, image, a, offset, "BILINEAR")
     mask = _transform(tf, tf.cast(mask[..., tf.newaxis], tf.float32), a, offset, "NEAREST")
     mask = tf.cast(tf.round(mask[..., 0]), mask_dtype)

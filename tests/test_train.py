@@ -73,6 +73,36 @@ def test_does_intensity_augmentation_leave_the_mask_alone():
     assert not np.allclose(out_image.numpy(), image)
 
 
+
+def test_does_stretch_widen_and_flatten_by_one_factor():
+    mask = np.zeros((64, 64), np.int32)
+    mask[22:42, 22:42] = 1          # a 20 x 20 square in the middle
+    settings = augment.AugmentSettings(rotation_degrees=0, zoom=0, shift=0, gamma=0,
+                                       contrast=0, brightness=0, noise=0, stretch=0.4)
+    changed = 0
+    for seed in range(10):
+        _, moved = augment.augment_pair(mask[..., None].astype(np.float32), mask,
+                                        np.array([seed, 9]), settings)
+        rows, columns = np.nonzero(moved.numpy())
+        height, width = np.ptp(rows) + 1, np.ptp(columns) + 1
+        assert abs(width * height - 400) < 0.15 * 400     # the area stays
+        if width != 20:                                    # wider and flatter, or
+            assert (width > 20) == (height < 20)           # narrower and taller
+            changed += 1
+    assert changed >= 5      # factors in [1/1.4, 1.4]: most move the edge a pixel or more
+
+
+def test_does_zero_stretch_give_the_augmentation_without_it():
+    image, mask = _square_pair()
+    plain = augment.AugmentSettings()
+    a = augment.augment_pair(image, mask, np.array([2, 5]), plain)
+    b = augment.augment_pair(image, mask, np.array([2, 5]),
+                             dataclasses.replace(plain, stretch=0.0))
+    c = augment.augment_pair(image, mask, np.array([2, 5]),
+                             dataclasses.replace(plain, stretch=0.3))
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert not np.array_equal(a[1], c[1])
+
 # --- pipeline and helpers ---------------------------------------------------------------------
 
 def test_does_the_pipeline_batch_and_repeat_identically():
