@@ -172,6 +172,46 @@ def _cavity_volume(rv: shapes.Cup, lv_epi: shapes.Cup, n: int = 20) -> float:
     return float(inside.sum()) * (2 * radius / (n - 1)) ** 3
 
 
+# A single ventricle's rudimentary chamber is drawn at least this big (mL of cavity at
+# ED); see with_visible_rudimentary_chamber.
+MIN_RUDIMENTARY_CHAMBER_ML = 4.0
+
+
+def with_visible_rudimentary_chamber(anatomy: Anatomy,
+                                     min_ml: float = MIN_RUDIMENTARY_CHAMBER_ML) -> Anatomy:
+    """``anatomy`` with a single ventricle's rudimentary chamber of at least ``min_ml``.
+
+    Drawn from body size alone, a small child's rudimentary chamber can lie almost
+    wholly inside the dominant ventricle: 0.1-1 mL of cavity (40 % of the drawn chambers
+    were under 2 mL at ED), a few voxels on one or two 8-mm slices. Nobody contours that
+    on a short-axis stack, and chdml's post-processing removes any structure under 1 mL
+    (``SegmentationSettings.min_structure_ml``), so such a label could never be found.
+    The chamber's two in-plane axes and its length grow by the smallest factor (steps of
+    5 %) that gives ``min_ml`` of cavity outside the ventricle's epicardium at ED (on
+    the slices about 1.5-2 mL remain at ES). Every other anatomy, and a chamber that is
+    already big enough, is returned unchanged (the same object).
+    """
+    an = anatomy
+    if an.phenotype != "single_ventricle" or not an.has_rv:
+        return an
+    lv_epi = _ed_lv_epi(an)
+
+    def grown(factor):
+        return dataclasses.replace(an, rv_a=an.rv_a * factor, rv_b=an.rv_b * factor,
+                                   rv_length=an.rv_length * factor)
+
+    def cavity_ml(candidate):
+        return _cavity_volume(_rv_at(candidate, "ED", lv_epi, 0.0), lv_epi, n=32) / 1000.0
+
+    if cavity_ml(an) >= min_ml:
+        return an
+    for factor in np.arange(1.05, 4.0, 0.05):
+        candidate = grown(float(factor))
+        if cavity_ml(candidate) >= min_ml:
+            return candidate
+    return candidate
+
+
 def body_transform(anatomy: Anatomy):
     """``(matrix, offset)`` with ``body = matrix @ heart + offset``."""
     az, el = anatomy.axis_azimuth, anatomy.axis_elevation

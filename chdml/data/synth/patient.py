@@ -82,7 +82,8 @@ def subject(seed: int, index: int, phenotype: str | None = None,
     rng_anatomy, rng_look, rng_geometry, rng_noise = (np.random.default_rng(s)
                                                        for s in streams)
     phenotype = phenotype or phenotype_of(seed, index)
-    an = sample_anatomy(rng_anatomy, phenotype)
+    an = anatomy_module.with_visible_rudimentary_chamber(
+        sample_anatomy(rng_anatomy, phenotype))
     textures = anatomy_module.Textures.draw(rng_anatomy)
     names = sorted(SCANNERS) if scanners is None else list(scanners)
     look = examination(rng_look, SCANNERS[names[int(rng_look.integers(len(names)))]])
