@@ -280,23 +280,42 @@ def keep_largest_component(label_map: np.ndarray, min_voxels: int = 0,
     return out
 
 
+def class_probabilities(model, info: ModelInfo, image: np.ndarray) -> np.ndarray:
+    """Class probabilities ``(rows, columns, slices, classes)`` for one image volume.
+
+    ``image`` ``(rows, columns, slices)``; class ``k`` is ``info.label_values[k]``. The
+    volume is normalised, put on the model's grid, predicted (with the model's
+    test-time flips) and brought back to the image's own grid, before any arg-max or
+    post-processing.
+    """
+    norm = info.normalisation
+    normalised = normalise_volume(image, norm.get("low", 1.0), norm.get("high", 99.0))
+    slices = with_neighbours(to_grid(normalised, info.input_size), info.neighbour_slices)
+    probabilities = predict_slices(model, slices, flips=info.test_time_flips)
+    return from_grid(probabilities, image.shape[:2])
+
+
 def segment_volume(model, info: ModelInfo, image: np.ndarray, spacing=None) -> np.ndarray:
     """Label map ``(rows, columns, slices)`` (uint8, label values) for one image volume.
 
     ``spacing`` (mm) is needed only for the ``min_structure_ml`` rule of the
     post-processing; without it that rule is skipped.
     """
-    norm = info.normalisation
-    normalised = normalise_volume(image, norm.get("low", 1.0), norm.get("high", 99.0))
-    slices = with_neighbours(to_grid(normalised, info.input_size), info.neighbour_slices)
-    probabilities = predict_slices(model, slices, flips=info.test_time_flips)
-    probabilities = from_grid(probabilities, image.shape[:2])
+    probabilities = class_probabilities(model, info, image)
     classes = np.argmax(probabilities, axis=-1)
     values = np.asarray(info.label_values, dtype=np.uint8)
-    label_map = values[classes]
+    return postprocess(values[classes], info, spacing)
+
+
+def postprocess(label_map: np.ndarray, info: ModelInfo, spacing=None) -> np.ndarray:
+    """``label_map`` ``(rows, columns, slices)`` after the model's post-processing (uint8).
+
+    ``"largest_component"``: :func:`keep_largest_component`, dropping a structure under
+    ``info.min_structure_ml`` when ``spacing`` (mm) is given; ``"none"``: unchanged.
+    """
     if info.postprocess == "largest_component":
         min_voxels = 0
         if spacing is not None and info.min_structure_ml > 0:
             min_voxels = int(np.ceil(info.min_structure_ml * 1000.0 / float(np.prod(spacing))))
         label_map = keep_largest_component(label_map, min_voxels)
-    return label_map.astype(np.uint8)
+    return np.asarray(label_map).astype(np.uint8)
