@@ -86,6 +86,7 @@ class SegmentationSettings:
     weight_decay: float = 1e-4
     warmup_steps: int = 50
     dice_weight: float = 1.0
+    dice_per_image: bool = False   # soft Dice per slice, not per batch (chdml.losses)
     patience: int = 15
     validation_fraction: float = VALIDATION_FRACTION
     normalisation_low: float = 1.0
@@ -418,7 +419,8 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
             warmup_target=s.learning_rate, warmup_steps=warmup_steps,
             decay_steps=max(1, total_steps - warmup_steps), alpha=0.01)
         optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=s.weight_decay)
-        model.compile(optimizer=optimizer, loss=DiceCrossEntropyLoss(dice_weight=s.dice_weight))
+        loss = DiceCrossEntropyLoss(dice_weight=s.dice_weight, per_image=s.dice_per_image)
+        model.compile(optimizer=optimizer, loss=loss)
         train_data = make_dataset(train_x, train_y, s.batch_size, seed=seed, augment=s.augment,
                                   patch_size=s.patch_size)
         val_data = make_dataset(val_x, val_y, 32, shuffle=False)
