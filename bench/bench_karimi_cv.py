@@ -128,31 +128,41 @@ def run_fold(data: Path, structure: str, fold: int, n_folds: int, seed: int, ove
 def score_fold(data: Path, model_path: Path, test_patients: set[str],
                variants: bool = True) -> list[dict]:
     """Per-case 3-D Dice of the held-out patients, as ``chdml predict`` segments them,
-    plus (``variants``) the same without test-time flips / post-processing."""
+    plus (``variants``) the same without test-time flips / post-processing.
+
+    The network runs once per set of test-time flips; each post-processing option is
+    applied to that one prediction (as :func:`chdml.inference.segment_volume` does)."""
     from chdml.data import folder
     from chdml.data.nifti import load_image, load_label
-    from chdml.inference import load_model_file, segment_volume
+    from chdml.inference import (class_probabilities, load_model_file, most_likely_labels,
+                                 postprocess)
 
     model, info = load_model_file(model_path)
     value = [v for v in info.label_values if v != 0][0]
+    flip_sets = [[], info.test_time_flips] if variants and info.test_time_flips \
+        else [info.test_time_flips]
+    posts = ("none", "largest_component") if variants else (info.postprocess,)
     rows = []
     for r in folder.read_cases(data):
         if r.split != "train" or r.patient not in test_patients:
             continue
         volume = load_image(folder.image_path(data, r))
         truth = load_label(folder.label_path(data, r)).array == value
-        guess = segment_volume(model, info, volume.array, volume.spacing) == value
         scores = {}
-        flip_sets = [[], info.test_time_flips] if info.test_time_flips else [[]]
-        for flips in flip_sets if variants else []:
-            for post in ("none", "largest_component"):
-                variant = dataclasses.replace(info, test_time_flips=flips, postprocess=post)
-                guess_variant = segment_volume(model, variant, volume.array, volume.spacing)
-                scores[f"flips={'+'.join(flips) or 'none'},post={post}"] = \
-                    float(dice(truth, guess_variant == value))
+        for flips in flip_sets:
+            variant = dataclasses.replace(info, test_time_flips=flips)
+            labels = most_likely_labels(class_probabilities(model, variant, volume.array),
+                                        variant)
+            for post in posts:
+                guess = postprocess(labels, dataclasses.replace(variant, postprocess=post),
+                                    volume.spacing) == value
+                scores[tuple(flips), post] = float(dice(truth, guess))
+        named = {f"flips={'+'.join(flips) or 'none'},post={post}": score
+                 for (flips, post), score in scores.items()}
         rows.append({"case": r.case, "patient": r.patient, "phase": r.phase,
-                     "diagnosis": r.diagnosis, "dice": float(dice(truth, guess)),
-                     "variants": scores})
+                     "diagnosis": r.diagnosis,
+                     "dice": scores[tuple(info.test_time_flips), info.postprocess],
+                     "variants": named if variants else {}})
     return rows
 
 

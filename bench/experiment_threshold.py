@@ -66,9 +66,10 @@ def main(argv=None) -> int:
     thresholds = [float(t) for t in args.thresholds.split(",")]
     rows = []
     for r, p, truth, spacing, info in held_out_probabilities(Path(args.data), Path(args.models)):
-        scores = {t: cv.dice(truth, postprocess((p > t).astype(np.uint8), info, spacing) > 0)
-                  for t in thresholds}
-        guess = postprocess((p > 0.5).astype(np.uint8), info, spacing) > 0
+        guesses = {t: postprocess((p > t).astype(np.uint8), info, spacing) > 0
+                   for t in set(thresholds) | {0.5}}
+        scores = {t: cv.dice(truth, guesses[t]) for t in thresholds}
+        guess = guesses[0.5]
         per_slice = [(int(truth[..., k].sum()), int(guess[..., k].sum()),
                       float(p[..., k][truth[..., k]].max()) if truth[..., k].any() else None)
                      for k in range(truth.shape[2])]

@@ -301,10 +301,16 @@ def segment_volume(model, info: ModelInfo, image: np.ndarray, spacing=None) -> n
     ``spacing`` (mm) is needed only for the ``min_structure_ml`` rule of the
     post-processing; without it that rule is skipped.
     """
-    probabilities = class_probabilities(model, info, image)
-    classes = np.argmax(probabilities, axis=-1)
+    return postprocess(most_likely_labels(class_probabilities(model, info, image), info),
+                       info, spacing)
+
+
+def most_likely_labels(probabilities: np.ndarray, info: ModelInfo) -> np.ndarray:
+    """Label map ``(rows, columns, slices)`` (uint8, label values): for each voxel the
+    label of the largest of ``probabilities`` ``(rows, columns, slices, classes)`` (the
+    first class on a tie), before post-processing."""
     values = np.asarray(info.label_values, dtype=np.uint8)
-    return postprocess(values[classes], info, spacing)
+    return values[np.argmax(probabilities, axis=-1)]
 
 
 def postprocess(label_map: np.ndarray, info: ModelInfo, spacing=None) -> np.ndarray:
