@@ -108,7 +108,7 @@ def run_fold(data: Path, structure: str, fold: int, n_folds: int, seed: int, ove
     fold_folder(data, records, train_patients, fold_dir)
     settings = train.SegmentationSettings()
     for key, value in overrides.items():
-        settings = _override(settings, key, value)
+        settings = override_setting(settings, key, value)
     model_path = work / f"{structure}_fold{fold}.keras"
     t0, cpu0 = time.time(), _cpu_seconds()
     train.train_segmentation(fold_dir, model_path, seed=train_seed, settings=settings,
@@ -240,7 +240,11 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _override(settings, key: str, value: str):
+def override_setting(settings, key: str, value: str):
+    """``settings`` (a settings dataclass) with field ``key`` set from the text ``value``
+    of a ``--set KEY=VALUE``, converted to the field's type (``true``/``1``/``yes`` for
+    a bool; ``augment.NAME`` for a field of the augmentation, ``augment=none`` for none).
+    """
     if key.startswith("augment."):
         name = key.split(".", 1)[1]
         augment = dataclasses.replace(settings.augment, **{name: float(value)})

@@ -15,14 +15,15 @@ Prints one row per seed: accuracy per test set, epochs run, best epoch, seconds.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_karimi_cv as cv  # noqa: E402  (also puts the repository on sys.path)
 
 
 def accuracy(model, info, data: Path) -> float:
@@ -49,7 +50,7 @@ def main(argv=None) -> int:
 
     settings = train_classifier.ClassifierSettings()
     for key, value in (item.split("=", 1) for item in args.set):
-        settings = dataclasses.replace(settings, **{key: type(getattr(settings, key))(value)})
+        settings = cv.override_setting(settings, key, value)
     names = [Path(t).name for t in args.test]
     print(f"settings: {' '.join(args.set) or 'defaults'}\n"
           f"| seed | {' | '.join(names)} | epochs run | best epoch | seconds |\n"
