@@ -85,6 +85,9 @@ class SegmentationSettings:
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
     warmup_steps: int = 50
+    # > 0: validate, keep and save an exponential moving average of the weights
+    # (Polyak averaging, keras' ``use_ema``) with this momentum per step; 0 = off.
+    ema_momentum: float = 0.0
     dice_weight: float = 1.0
     # Soft Dice per slice, not per batch (chdml.losses): a small apical or basal slice
     # weighs as much as a big one. In 5-fold CV on the real patients it raised RV-ES
@@ -421,14 +424,20 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
             initial_learning_rate=s.learning_rate * 0.1,
             warmup_target=s.learning_rate, warmup_steps=warmup_steps,
             decay_steps=max(1, total_steps - warmup_steps), alpha=0.01)
-        optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=s.weight_decay)
+        averaging = s.ema_momentum > 0
+        optimizer = keras.optimizers.AdamW(
+            learning_rate=schedule, weight_decay=s.weight_decay, use_ema=averaging,
+            ema_momentum=s.ema_momentum if averaging else 0.99)
         loss = DiceCrossEntropyLoss(dice_weight=s.dice_weight, per_image=s.dice_per_image)
         model.compile(optimizer=optimizer, loss=loss)
         train_data = make_dataset(train_x, train_y, s.batch_size, seed=seed, augment=s.augment,
                                   patch_size=s.patch_size)
         val_data = make_dataset(val_x, val_y, 32, shuffle=False)
         checkpoint = os.path.join(tmp, "best.weights.h5")
-        callbacks = [
+        # With averaging, the averaged weights are swapped in at each epoch's end, so
+        # that the validation Dice, the checkpoint and early stopping all see them.
+        callbacks = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if averaging else []
+        callbacks += [
             volume_dice_callback(val_x, val_y, val_index, n_classes),
             keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_dice", mode="max",
                                             save_best_only=True, save_weights_only=True),

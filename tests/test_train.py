@@ -274,6 +274,35 @@ def test_does_the_same_seed_give_the_same_model(tmp_path):
 
 
 @pytest.mark.slow
+def test_is_the_saved_model_the_one_that_scored_best_on_validation(tmp_path):
+    # With weight averaging the averaged weights are validated and kept, not the raw ones.
+    data = write_dataset(tmp_path / "data", patients=4, long_axis=False)
+    curves = []
+    for ema_momentum in (0.0, 0.5):
+        settings = train.SegmentationSettings(
+            **{**FAST, "input_size": 48, "base_filters": 8, "ema_momentum": ema_momentum},
+            epochs=4, learning_rate=1e-2)
+        out = tmp_path / f"ema{ema_momentum}.keras"
+        _, info, history = train.train_segmentation(data, out, seed=1, settings=settings,
+                                                    verbose=False)
+        model, _ = inference.load_model_file(out)
+        validation = [c for c in train.load_training_cases(
+            data, train.training_records(data), info.labels)
+            if c.record.case in info.training["validation_cases"]]
+        images, masks, index = train.slices_and_masks(validation,
+                                                      list(info.labels.values()), 48, 1.0,
+                                                      99.0)
+        logs = {}
+        callback = train.volume_dice_callback(images, masks, index, len(info.labels))
+        callback.set_model(model)
+        callback.on_epoch_end(0, logs)
+        assert logs["val_dice"] == pytest.approx(max(history["val_dice"]), abs=1e-6)
+        assert info.training["best_val_dice"] == pytest.approx(logs["val_dice"], abs=1e-6)
+        curves.append(history["val_dice"])
+    assert curves[0][1:] != pytest.approx(curves[1][1:], abs=1e-4)   # averaging acts
+
+
+@pytest.mark.slow
 def test_does_train_classifier_learn_views_from_cases_csv(tmp_path, run_cli):
     data = write_dataset(tmp_path / "data", patients=4)
     out = tmp_path / "views.keras"
