@@ -425,9 +425,8 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
             warmup_target=s.learning_rate, warmup_steps=warmup_steps,
             decay_steps=max(1, total_steps - warmup_steps), alpha=0.01)
         averaging = s.ema_momentum > 0
-        optimizer = keras.optimizers.AdamW(
-            learning_rate=schedule, weight_decay=s.weight_decay, use_ema=averaging,
-            ema_momentum=s.ema_momentum if averaging else 0.99)
+        optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=s.weight_decay,
+                                           use_ema=averaging, ema_momentum=s.ema_momentum)
         loss = DiceCrossEntropyLoss(dice_weight=s.dice_weight, per_image=s.dice_per_image)
         model.compile(optimizer=optimizer, loss=loss)
         train_data = make_dataset(train_x, train_y, s.batch_size, seed=seed, augment=s.augment,

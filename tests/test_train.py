@@ -289,9 +289,9 @@ def test_is_the_saved_model_the_one_that_scored_best_on_validation(tmp_path):
         validation = [c for c in train.load_training_cases(
             data, train.training_records(data), info.labels)
             if c.record.case in info.training["validation_cases"]]
-        images, masks, index = train.slices_and_masks(validation,
-                                                      list(info.labels.values()), 48, 1.0,
-                                                      99.0)
+        images, masks, index = train.slices_and_masks(
+            validation, list(info.labels.values()), settings.input_size,
+            settings.normalisation_low, settings.normalisation_high)
         logs = {}
         callback = train.volume_dice_callback(images, masks, index, len(info.labels))
         callback.set_model(model)
