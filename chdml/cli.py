@@ -121,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--members", type=int, default=None,
                    help="segmentation: how many U-Nets to train and average (default 3, "
                         "see chdml.train; 1 trains a single U-Net in a third of the time)")
+    p.add_argument("--validation", type=float, default=None, metavar="FRACTION",
+                   help="segmentation: hold out this fraction of the patients (e.g. 0.12) "
+                        "to keep the best epoch and stop early (default 0: learn from "
+                        "every patient and keep the last epoch, see chdml.train)")
     p.add_argument("--seed", type=int, default=0)
     _command(p, "chdml.train:main")
 

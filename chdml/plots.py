@@ -101,7 +101,8 @@ def _best_epoch_index(values: Sequence[float], name: str, mode: str) -> int | No
 
 def plot_learning_curves(history, metrics: Sequence[str] | None = None, *,
                          monitor: str | None = None, mode: str = "auto",
-                         title: str | None = None, path=None) -> Figure:
+                         mark_best: bool = True, title: str | None = None,
+                         path=None) -> Figure:
     """Training and validation curves, one panel per quantity, best epoch marked.
 
     Args:
@@ -113,6 +114,7 @@ def plot_learning_curves(history, metrics: Sequence[str] | None = None, *,
             default ``val_loss``, or ``loss`` without validation data.
         mode: ``"min"``, ``"max"`` or ``"auto"`` (lower is better for names containing
             "loss", "error" or "distance", higher otherwise).
+        mark_best: False to mark no epoch (a training that keeps its last weights).
         title: figure title.
         path: optional PNG to write.
 
@@ -129,14 +131,15 @@ def plot_learning_curves(history, metrics: Sequence[str] | None = None, *,
     rows = math.ceil(len(metrics) / columns)
     figure = Figure(figsize=(4.2 * columns, 3.3 * rows), layout="constrained")
     axes = [figure.add_subplot(rows, columns, i + 1) for i in range(len(metrics))]
-    _draw_curves(axes, logs, metrics, monitor, mode)
+    _draw_curves(axes, logs, metrics, monitor if mark_best else None, mode)
     if title:
         figure.suptitle(title)
     return _finish(figure, path)
 
 
-def plot_ensemble_curves(histories: Sequence, metrics: Sequence[str], *, monitor: str,
-                         mode: str = "auto", title: str | None = None, path=None) -> Figure:
+def plot_ensemble_curves(histories: Sequence, metrics: Sequence[str], *,
+                         monitor: str | None, mode: str = "auto", mark_best: bool = True,
+                         title: str | None = None, path=None) -> Figure:
     """:func:`plot_learning_curves` of several trainings (the members of an ensemble),
     one row per member, each with its own best epoch marked."""
     rows = [_curve_quantities(history, metrics, monitor, mode) for history in histories]
@@ -145,7 +148,7 @@ def plot_ensemble_curves(histories: Sequence, metrics: Sequence[str], *, monitor
     for r, (logs, names, monitor_name) in enumerate(rows):
         axes = [figure.add_subplot(len(rows), columns, r * columns + i + 1)
                 for i in range(columns)]
-        _draw_curves(axes, logs, names, monitor_name, mode)
+        _draw_curves(axes, logs, names, monitor_name if mark_best else None, mode)
         axes[0].set_ylabel(f"member {r + 1}")
     if title:
         figure.suptitle(title)

@@ -80,6 +80,9 @@ def test_does_the_best_epoch_follow_the_monitor_and_its_direction():
                                                        mode="min")) == [1]
     no_validation = {"loss": [0.5, 0.3, float("nan"), 0.4]}  # a NaN epoch leaves a gap
     assert best_epoch_marks(plots.plot_learning_curves(no_validation)) == [2]
+    assert best_epoch_marks(plots.plot_learning_curves(no_validation, mark_best=False)) == []
+    assert best_epoch_marks(plots.plot_ensemble_curves(
+        [no_validation] * 2, ["loss"], monitor=None, mark_best=False)) == []
 
 
 def test_are_bad_histories_refused_clearly():

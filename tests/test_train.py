@@ -184,11 +184,10 @@ def test_does_train_segmentation_write_a_model_with_its_settings(tmp_path, run_c
     assert info.input_size == (128, 128)
     members = info.training["members"]   # the default is an ensemble
     assert len(members) == train.SegmentationSettings().ensemble_members > 1
-    for member in members:
-        assert member["epochs_run"] == 1
-        validation = {c.split("_")[0] for c in member["validation_cases"]}
-        training = {c.split("_")[0] for c in member["train_cases"]}
-        assert validation and not validation & training
+    patients = {r.patient for r in train.training_records(data)}
+    for member in members:   # the default holds out no validation patients
+        assert member["epochs_run"] == 1 and member["validation_cases"] == []
+        assert {c.split("_")[0] for c in member["train_cases"]} == patients
         assert not any("2CH" in c for c in member["train_cases"])
     model, _ = inference.load_model_file(out)
     assert model.output_shape == (None, None, None, 2)
@@ -198,7 +197,8 @@ def test_does_train_segmentation_write_a_model_with_its_settings(tmp_path, run_c
 
 def test_does_an_ensemble_train_each_member_on_its_own_validation_patients(tmp_path):
     data = write_dataset(tmp_path / "data", patients=5, long_axis=False)
-    settings = train.SegmentationSettings(**{**FAST, "ensemble_members": 2}, epochs=1)
+    settings = train.SegmentationSettings(**{**FAST, "ensemble_members": 2}, epochs=1,
+                                          validation_fraction=train.VALIDATION_FRACTION)
     out = tmp_path / "ensemble.keras"
     _, info, histories = train.train_segmentation(data, out, seed=3, settings=settings,
                                                   verbose=False)
@@ -221,6 +221,31 @@ def test_does_an_ensemble_train_each_member_on_its_own_validation_patients(tmp_p
         train.train_segmentation(data, tmp_path / "bad.keras", verbose=False,
                                  settings=train.SegmentationSettings(**{**FAST,
                                                                         "ensemble_members": 0}))
+
+
+def test_does_no_validation_train_on_every_patient_and_run_every_epoch(tmp_path):
+    data = write_dataset(tmp_path / "data", patients=4, long_axis=False)
+    settings = train.SegmentationSettings(**{**FAST, "validation_fraction": 0.0}, epochs=3)
+    out = tmp_path / "all.keras"
+    _, info, history = train.train_segmentation(data, out, settings=settings, verbose=False)
+    patients = {r.patient for r in train.training_records(data)}
+    assert {c.split("_")[0] for c in info.training["train_cases"]} == patients
+    assert info.training["validation_cases"] == []
+    assert info.training["best_val_dice"] is None
+    assert info.training["epochs_run"] == info.training["best_epoch"] == 3
+    assert sorted(history) == ["loss"] and len(history["loss"]) == 3
+    assert train.curves_path(out).is_file()
+    model, loaded = inference.load_model_file(out)
+    case = folder.read_cases(data)[0]
+    volume = load_image(folder.image_path(data, case))
+    assert inference.segment_volume(model, loaded, volume.array,
+                                    volume.spacing).shape == volume.array.shape
+    for bad in (-0.1, 1.0):
+        with pytest.raises(UserError, match="validation_fraction"):
+            train.train_segmentation(data, tmp_path / "bad.keras", verbose=False,
+                                     settings=dataclasses.replace(settings,
+                                                                  validation_fraction=bad))
+    assert not (tmp_path / "bad.keras").exists()
 
 
 def test_does_each_slice_get_its_own_neighbours_as_channels():
@@ -257,7 +282,8 @@ def test_does_a_2_5d_model_take_and_predict_neighbouring_slices(tmp_path):
 def test_does_a_short_training_learn_the_tiny_shapes(tmp_path):
     data = write_dataset(tmp_path / "data", patients=6, long_axis=False)
     settings = train.SegmentationSettings(**{**FAST, "input_size": 48, "base_filters": 8},
-                                          epochs=10, learning_rate=1e-2)
+                                          epochs=10, learning_rate=1e-2,
+                                          validation_fraction=train.VALIDATION_FRACTION)
     _, info, history = train.train_segmentation(data, tmp_path / "m.keras", seed=0,
                                                 settings=settings, verbose=False)
     assert info.training["best_val_dice"] > 0.8   # mean of LV, MYO and RV
@@ -281,7 +307,7 @@ def test_is_the_saved_model_the_one_that_scored_best_on_validation(tmp_path):
     for ema_momentum in (0.0, 0.5):
         settings = train.SegmentationSettings(
             **{**FAST, "input_size": 48, "base_filters": 8, "ema_momentum": ema_momentum},
-            epochs=4, learning_rate=1e-2)
+            epochs=4, learning_rate=1e-2, validation_fraction=train.VALIDATION_FRACTION)
         out = tmp_path / f"ema{ema_momentum}.keras"
         _, info, history = train.train_segmentation(data, out, seed=1, settings=settings,
                                                     verbose=False)
@@ -367,6 +393,26 @@ def test_does_the_members_help_state_the_real_default():
     commands = build_parser()._subparsers._group_actions[0].choices
     members = next(a for a in commands["train"]._actions if "--members" in a.option_strings)
     assert f"default {train.SegmentationSettings().ensemble_members}," in members.help
+
+
+def test_does_the_validation_flag_hold_out_whole_patients(tmp_path, run_cli):
+    data = write_dataset(tmp_path / "data", patients=4, long_axis=False)
+    out = tmp_path / "m.keras"
+    code, stdout, stderr = run_cli("train", "segmentation", "--data", data, "--out", out,
+                                   "--members", 1, "--epochs", 2, "--validation", 0.25)
+    assert code == 0, stderr
+    training = inference.read_model_info(out).training
+    validation = {c.split("_")[0] for c in training["validation_cases"]}
+    assert validation and not validation & {c.split("_")[0] for c in training["train_cases"]}
+    assert training["best_val_dice"] is not None and "best validation Dice" in stdout
+    for value in ("1", "-0.1"):
+        code, _, stderr = run_cli("train", "segmentation", "--data", data, "--out",
+                                  tmp_path / "bad.keras", "--validation", value)
+        assert code == 2 and "--validation must be a fraction" in stderr
+    code, _, stderr = run_cli("train", "classifier", "--data", data, "--out",
+                              tmp_path / "bad.keras", "--validation", "0.2")
+    assert code == 2 and "--validation applies to 'chdml train segmentation' only" in stderr
+    assert not (tmp_path / "bad.keras").exists()
 
 
 @pytest.mark.parametrize("task, members, message", [
