@@ -4,7 +4,7 @@ Uses the 26 official training patients of the pediatric CHD set (Karimi-Bidhendi
 2020) as converted by ``chdml data fetch karimi2020 --structure LV|RV``. For each fold
 the held-out patients are hidden from training (a fold folder links only the other
 patients' files into ``imagesTr/labelsTr``), the default ``chdml train segmentation``
-runs on it (which holds out its own validation patients), and the held-out volumes are
+runs on it (the fold's other patients only), and the held-out volumes are
 segmented with the saved model exactly as ``chdml predict`` does. Scores: per-patient
 3-D Dice per phase (ED, ES), per diagnosis, and the training time of each fold.
 
@@ -97,7 +97,7 @@ def held_out_patients(records, n_folds: int, seed: int, fold: int) -> set[str]:
 def run_fold(data: Path, structure: str, fold: int, n_folds: int, seed: int, overrides: dict,
              work: Path, train_seed: int) -> dict:
     """Train and score one fold; ``seed`` draws the folds, ``train_seed`` the training
-    run (its validation patients, initial weights, batches)."""
+    run (its initial weights, batches and validation patients if any)."""
     from chdml import train
     from chdml.inference import read_model_info
 
