@@ -27,25 +27,11 @@ import bench_karimi_cv as cv  # noqa: E402
 
 
 def rotation_averaged(predict, angles):
-    """Wrap :func:`chdml.inference.predict_slices` to average over turned copies.
+    """Wrap :func:`chdml.inference.predict_slices` so that it always turns by ``angles``
+    (the models' own test-time rotations are replaced)."""
 
-    ``slices`` ``(n, h, w[, channels])``; returns ``(n, h, w, classes)`` like ``predict``.
-    """
-    from scipy import ndimage
-
-    def predict_turned(model, slices, flips=(), batch_size=16):
-        x = np.asarray(slices, np.float32)
-        total = 0.0
-        for angle in angles:
-            if angle == 0:
-                total = total + predict(model, x, flips, batch_size)
-                continue
-            turned = ndimage.rotate(x, angle, axes=(1, 2), reshape=False, order=1,
-                                    mode="constant")
-            p = predict(model, turned, flips, batch_size)
-            total = total + ndimage.rotate(p, -angle, axes=(1, 2), reshape=False, order=1,
-                                           mode="nearest")
-        return total / len(angles)
+    def predict_turned(model, slices, flips=(), rotations=(), batch_size=16):
+        return predict(model, slices, flips, rotations=angles, batch_size=batch_size)
     return predict_turned
 
 

@@ -52,6 +52,9 @@ class ModelInfo:
         test_time_flips: mirror axes (``"left_right"``, ``"up_down"``) over which the
             prediction is averaged (test-time augmentation); only axes the network saw
             flipped in training, else mirrored anatomy (RV on the wrong side) confuses it.
+        test_time_rotations: angles (degrees) by which each slice is also turned for
+            prediction, the probabilities turned back and averaged with the others
+            (test-time augmentation); empty in files written before this field existed.
         min_structure_ml: with ``largest_component`` post-processing, a label whose
             largest component is smaller than this volume (mL) is removed altogether:
             a few stray voxels where the structure is absent (the RV of a single
@@ -73,6 +76,7 @@ class ModelInfo:
         default_factory=lambda: {"method": "percentile", "low": 1.0, "high": 99.0})
     postprocess: str = "largest_component"
     test_time_flips: list = dataclasses.field(default_factory=list)
+    test_time_rotations: list = dataclasses.field(default_factory=list)
     min_structure_ml: float = 0.0
     neighbour_slices: int = 0
     classifier_target: str = ""
@@ -221,13 +225,22 @@ def with_neighbours(slices: np.ndarray, neighbours: int) -> np.ndarray:
     return np.moveaxis(slices[index], 1, -1)
 
 
-def predict_slices(model, slices: np.ndarray, flips=(), batch_size: int = 16) -> np.ndarray:
+def predict_slices(model, slices: np.ndarray, flips=(), rotations=(),
+                   batch_size: int = 16) -> np.ndarray:
     """Class probabilities of ``slices`` ``(n, h, w[, channels])`` -> ``(n, h, w, classes)``.
 
-    ``flips``: mirror axes, ``"left_right"`` (columns) and/or ``"up_down"`` (rows); the
-    prediction is averaged over the image and each of its mirror images (test-time
-    augmentation). A single sigmoid channel is returned as background + foreground.
+    Test-time augmentation: the prediction is averaged over the image and each of its
+    variants, each mapped back onto the image before averaging:
+
+    - ``flips``: mirror axes, ``"left_right"`` (columns) and/or ``"up_down"`` (rows);
+    - ``rotations``: angles in degrees (counter-clockwise as displayed, about the slice
+      centre, bilinear; corners turned in from outside are 0, the darkest value after
+      normalisation; 0 is ignored, the image itself is always included).
+
+    A single sigmoid channel is returned as background + foreground.
     """
+    from scipy import ndimage
+
     x = np.asarray(slices, dtype=np.float32)
     if x.ndim == 3:
         x = x[..., np.newaxis]
@@ -235,12 +248,22 @@ def predict_slices(model, slices: np.ndarray, flips=(), batch_size: int = 16) ->
     unknown = set(flips) - set(axes)
     if unknown:
         raise ValueError(f"unknown flip axes {sorted(unknown)}; use {sorted(axes)}")
-    total = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
+
+    def predict(images):
+        return np.asarray(model.predict(np.ascontiguousarray(images), batch_size=batch_size,
+                                        verbose=0), dtype=np.float32)
+
+    total, count = predict(x), 1
     for name in flips:
-        mirrored = np.ascontiguousarray(np.flip(x, axis=axes[name]))
-        p = np.asarray(model.predict(mirrored, batch_size=batch_size, verbose=0), np.float32)
-        total += np.flip(p, axis=axes[name])
-    probabilities = total / (1 + len(flips))
+        total += np.flip(predict(np.flip(x, axis=axes[name])), axis=axes[name])
+        count += 1
+    for angle in (float(a) for a in rotations if float(a) != 0.0):
+        turned = ndimage.rotate(x, angle, axes=(1, 2), reshape=False, order=1,
+                                mode="constant")
+        total += ndimage.rotate(predict(turned), -angle, axes=(1, 2), reshape=False,
+                                order=1, mode="nearest")
+        count += 1
+    probabilities = total / count
     if probabilities.shape[-1] == 1:  # one sigmoid channel -> background + foreground
         probabilities = np.concatenate([1.0 - probabilities, probabilities], axis=-1)
     return probabilities
@@ -285,13 +308,14 @@ def class_probabilities(model, info: ModelInfo, image: np.ndarray) -> np.ndarray
 
     ``image`` ``(rows, columns, slices)``; class ``k`` is ``info.label_values[k]``. The
     volume is normalised, put on the model's grid, predicted (with the model's
-    test-time flips) and brought back to the image's own grid, before any arg-max or
+    test-time flips and rotations) and brought back to the image's own grid, before any arg-max or
     post-processing.
     """
     norm = info.normalisation
     normalised = normalise_volume(image, norm.get("low", 1.0), norm.get("high", 99.0))
     slices = with_neighbours(to_grid(normalised, info.input_size), info.neighbour_slices)
-    probabilities = predict_slices(model, slices, flips=info.test_time_flips)
+    probabilities = predict_slices(model, slices, flips=info.test_time_flips,
+                                   rotations=info.test_time_rotations)
     return from_grid(probabilities, image.shape[:2])
 
 

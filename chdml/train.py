@@ -113,6 +113,9 @@ class SegmentationSettings:
     postprocess: str = "largest_component"
     min_structure_ml: float = 1.0
     ensemble_members: int = 3
+    # Prediction: each slice also turned by these angles (degrees), the probabilities
+    # turned back and averaged (chdml.inference.predict_slices); () = off.
+    test_time_rotations: tuple = ()
 
 
 # --- reading the training data ---------------------------------------------------------
@@ -476,6 +479,7 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
         neighbour_slices=s.neighbour_slices,
         test_time_flips=[name for name, p in (("left_right", s.augment.flip_left_right),
                                               ("up_down", s.augment.flip_up_down)) if p > 0],
+        test_time_rotations=[float(a) for a in s.test_time_rotations],
         training={
             "settings": _jsonable(dataclasses.asdict(s)), "seed": seed,
             "mixed_precision": bool(mixed), "epochs_run": len(history["loss"]),

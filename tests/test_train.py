@@ -472,6 +472,45 @@ def test_do_test_time_flips_map_predictions_back_to_the_image():
         inference.predict_slices(_PointwiseModel(), slices, flips=("diagonal",))
 
 
+def test_do_test_time_rotations_map_predictions_back_to_the_image():
+    # A round disc in the middle: turning it and turning the prediction back changes
+    # nothing but the interpolation at its rim.
+    from scipy import ndimage
+
+    rows, columns = np.mgrid[:32, :32]
+    disc = ((rows - 15.5) ** 2 + (columns - 15.5) ** 2 < 8 ** 2).astype(np.float32)
+    slices = np.stack([disc, disc * 0.9])
+    plain = inference.predict_slices(_PointwiseModel(), slices)
+    turned = inference.predict_slices(_PointwiseModel(), slices, rotations=(-15, 0, 15))
+    assert turned.shape == plain.shape
+    core = ndimage.binary_erosion(disc > 0, iterations=2)    # 2 pixels inside the rim
+    outside = ~ndimage.binary_dilation(disc > 0, iterations=2)
+    for region in (core, outside):
+        np.testing.assert_allclose(turned[:, region], plain[:, region], atol=1e-4)
+    np.testing.assert_allclose(turned.sum(axis=-1), 1.0, atol=1e-5)
+    # an off-centre square: the average of the turned predictions is not the plain one,
+    # but it stays where the square is (mapped back, not left turned)
+    square = np.zeros((1, 32, 32), np.float32)
+    square[0, 4:12, 4:12] = 1
+    averaged = inference.predict_slices(_PointwiseModel(), square, rotations=(30,))
+    assert averaged[0, 7, 7, 1] > 0.99 and averaged[0, 25, 25, 1] < 0.01
+    assert not np.allclose(averaged, inference.predict_slices(_PointwiseModel(), square))
+
+
+def test_does_a_model_carry_its_test_time_rotations_into_prediction(tmp_path):
+    data = write_dataset(tmp_path / "data", patients=3, long_axis=False)
+    settings = train.SegmentationSettings(**FAST, epochs=1, test_time_rotations=(-15, 15))
+    out = tmp_path / "turned.keras"
+    train.train_segmentation(data, out, settings=settings, verbose=False)
+    model, info = inference.load_model_file(out)
+    assert info.test_time_rotations == [-15.0, 15.0]
+    volume = load_image(folder.image_path(data, folder.read_cases(data)[0]))
+    turned = inference.class_probabilities(model, info, volume.array)
+    plain = inference.class_probabilities(
+        model, dataclasses.replace(info, test_time_rotations=[]), volume.array)
+    assert turned.shape == plain.shape and not np.allclose(turned, plain)
+
+
 def test_does_one_missed_slice_not_cut_a_ventricle_in_two():
     label = np.zeros((12, 12, 7), np.uint8)
     label[3:9, 3:9, [0, 1, 2, 4, 5]] = 1     # slice 3 missed by the network
