@@ -189,7 +189,8 @@ def rescore(log: Path, data_folders, keep: Path, n_folds: int, seed: int) -> lis
     return results
 
 
-def combine(member_runs, data_folders, keep: Path, n_folds: int, seed: int) -> list[dict]:
+def combine(member_runs, data_folders, keep: Path, n_folds: int, seed: int,
+            rotations: list[float] | None = None) -> list[dict]:
     """Ensembles of fold models trained separately with train seeds ``s, s+1, ...``.
 
     ``member_runs``: ``(log, folder)`` pairs, one per member in seed order, each the
@@ -197,7 +198,9 @@ def combine(member_runs, data_folders, keep: Path, n_folds: int, seed: int) -> l
     ``ensemble_members=n`` is exactly such a run (seed ``seed + k``: its own validation
     patients, initial weights and batches), so combining them the way
     :func:`chdml.train.train_segmentation` does gives the ensemble without training it
-    again; its training time is the members' sum. The ensembles are saved in ``keep``."""
+    again; its training time is the members' sum. The ensembles are saved in ``keep``.
+    ``rotations``: the ensembles' test-time rotations (degrees) instead of the first
+    member's (models trained before a change of the default's prediction settings)."""
     from chdml import train
     from chdml.inference import load_model_file, save_model_file
 
@@ -213,6 +216,8 @@ def combine(member_runs, data_folders, keep: Path, n_folds: int, seed: int) -> l
         for k, (model, _) in enumerate(members):
             model.name = f"unet_{k + 1}"
         model, info = train.combine_members([m for m, _ in members], [i for _, i in members])
+        if rotations is not None:
+            info = dataclasses.replace(info, test_time_rotations=list(rotations))
         keep.mkdir(parents=True, exist_ok=True)
         model_path = keep / f"{structure}_fold{fold}.keras"
         save_model_file(model, info, model_path)
@@ -319,6 +324,10 @@ def main(argv=None) -> int:
                              "--train-seed 0, 1, ... (their --log=--keep, in seed order) "
                              "into ensembles (ensemble_members=n), save them in --keep, "
                              "score them and write --log")
+    parser.add_argument("--rotations", default=None, metavar="DEGREES",
+                        help="with --members: predict the ensembles with these test-time "
+                             "rotations, comma-separated (e.g. -15,15; 'none' for none) "
+                             "instead of the first member's")
     parser.add_argument("--write-results", action="store_true",
                         help="write the table into bench/RESULTS.md")
     args = parser.parse_args(argv)
@@ -342,7 +351,9 @@ def main(argv=None) -> int:
         if not args.keep:
             parser.error("--members needs --keep (where the ensembles go)")
         runs = [tuple(item.split("=", 1)) for item in args.members]
-        done = combine(runs, args.data, Path(args.keep), args.folds, args.seed)
+        rotations = None if args.rotations is None else (
+            [] if args.rotations == "none" else [float(a) for a in args.rotations.split(",")])
+        done = combine(runs, args.data, Path(args.keep), args.folds, args.seed, rotations)
         log.write_text("".join(json.dumps(r) + "\n" for r in done))
     folds = [] if args.members else (args.only if args.only is not None
                                       else list(range(args.folds)))
