@@ -116,8 +116,8 @@ class SegmentationSettings:
     min_structure_ml: float = 1.0
     ensemble_members: int = 3
     # Prediction: each slice also turned by these angles (degrees), the probabilities
-    # turned back and averaged (chdml.inference.predict_slices); () = off. A small gain
-    # in every cross-validated ensemble it was tried on (+0.002 to +0.005 Dice) for three times
+    # turned back and averaged (chdml.inference.predict_slices); () = off. 0 to +0.005 Dice
+    # in every cross-validated ensemble it was tried on, never a loss, for three times
     # the prediction time (bench/RESULTS.md, "Karimi 2020").
     test_time_rotations: tuple = (-15.0, 15.0)
 
