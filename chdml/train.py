@@ -538,20 +538,21 @@ def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
                             f"{describe_path(folder.label_path(data, record))}; add it or "
                             "remove the case from cases.csv.")
     cases = load_training_cases(data, records, labels)
+    validating = settings.validation_fraction > 0
     members, infos, histories = [], [], []
     for k in range(n_members):
         # member k: its own initial weights, batches and validation patients if any (seed + k)
         val_patients = (choose_validation_patients(records, settings.validation_fraction,
-                                                   seed + k)
-                        if settings.validation_fraction > 0 else set())
+                                                   seed + k) if validating else set())
         train_cases = [c for c in cases if c.record.patient not in val_patients]
         val_cases = [c for c in cases if c.record.patient in val_patients]
         name = "unet" if n_members == 1 else f"unet_{k + 1}"
         if verbose:
             print(f"{name}: training on {len(train_cases)} volumes of "
-                  f"{len({c.record.patient for c in train_cases})} patients; validating on "
-                  f"{len(val_cases)} volumes of {len(val_patients)} patients "
-                  f"({', '.join(sorted(val_patients))})")
+                  f"{len({c.record.patient for c in train_cases})} patients; "
+                  + (f"validating on {len(val_cases)} volumes of {len(val_patients)} "
+                     f"patients ({', '.join(sorted(val_patients))})" if validating
+                     else "no validation patients, the last epoch is kept"))
         model, info, history = fit_segmentation(train_cases, val_cases, labels, settings,
                                                 seed + k, verbose=verbose, name=name)
         members.append(model)
@@ -559,12 +560,12 @@ def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
         histories.append(history)
     model, info = combine_members(members, infos)
     info.training["data"] = str(Path(data).resolve())
-    validating = settings.validation_fraction > 0
     _write_outputs(model, info, histories, out, monitor="val_dice" if validating else None)
-    if verbose and validating:
-        for member in info.training.get("members", [info.training]):
-            print(f"best validation Dice {member['best_val_dice']:.3f} at epoch "
-                  f"{member['best_epoch']}")
+    if verbose:
+        if validating:
+            for member in info.training.get("members", [info.training]):
+                print(f"best validation Dice {member['best_val_dice']:.3f} at epoch "
+                      f"{member['best_epoch']}")
         print(f"wrote {out} and {curves_path(out).name} ({info.training['seconds']:.0f} s)")
     return model, info, histories[0] if n_members == 1 else histories
 

@@ -223,11 +223,14 @@ def test_does_an_ensemble_train_each_member_on_its_own_validation_patients(tmp_p
                                                                         "ensemble_members": 0}))
 
 
-def test_does_no_validation_train_on_every_patient_and_run_every_epoch(tmp_path):
+def test_does_no_validation_train_on_every_patient_and_run_every_epoch(tmp_path, capsys):
     data = write_dataset(tmp_path / "data", patients=4, long_axis=False)
     settings = train.SegmentationSettings(**{**FAST, "validation_fraction": 0.0}, epochs=3)
     out = tmp_path / "all.keras"
-    _, info, history = train.train_segmentation(data, out, settings=settings, verbose=False)
+    _, info, history = train.train_segmentation(data, out, settings=settings, verbose=True)
+    printed = capsys.readouterr().out
+    assert "no validation patients" in printed and "best validation Dice" not in printed
+    assert f"wrote {out}" in printed    # the user is told where the model went
     patients = {r.patient for r in train.training_records(data)}
     assert {c.split("_")[0] for c in info.training["train_cases"]} == patients
     assert info.training["validation_cases"] == []
