@@ -122,6 +122,7 @@ def run_fold(data: Path, structure: str, fold: int, n_folds: int, seed: int, ove
             "epochs_run": _per_member(members, "epochs_run"),
             "best_epoch": _per_member(members, "best_epoch"),
             "overrides": overrides, "train_seed": train_seed, "cases": rows,
+            "time_budget": training.get("time_budget"),
             "load": os.getloadavg()[0]}
 
 

@@ -125,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="segmentation: hold out this fraction of the patients (e.g. 0.12) "
                         "to keep the best epoch and stop early (default 0: learn from "
                         "every patient and keep the last epoch, see chdml.train)")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="segmentation: time budget of the whole training on this computer "
+                        "(default 20); where the default would take longer, fewer U-Nets "
+                        "or fewer steps are trained and a message says so. 0 = no limit")
     p.add_argument("--seed", type=int, default=0)
     _command(p, "chdml.train:main")
 

@@ -42,6 +42,13 @@ set, never on a test set; numbers in ``bench/RESULTS.md``):
   gained 0.01-0.02 Dice over one network and evened out how much one run depends on
   its seed (one network's RV-ES Dice ranged 0.715-0.756 over three seeds);
   ``chdml train segmentation --members 1`` trains one network in a third of the time;
+- a time budget of 20 minutes for the whole run on the computer it runs on
+  (``time_budget_minutes``, ``--minutes``; :mod:`chdml.time_budget`): a few real
+  training steps are timed first, and where the members and steps above would take
+  longer, fewer members are trained, then one member with fewer steps, and a message
+  says so. The full default takes 11-14 min on a 2-vCPU CPU with AVX512-BF16 (the budget
+  changes nothing there) and about 75 min on a 2-vCPU AVX2-only one (one U-Net of about
+  1650 steps is trained there instead); ``--minutes 0`` trains the full default anywhere;
 - prediction: each slice is also predicted turned by -15 and +15 degrees, and the
   three probability maps (turned back) are averaged (``test_time_rotations``);
 - prediction post-processing: per label, the largest 3-D connected component only,
@@ -120,6 +127,11 @@ class SegmentationSettings:
     # in every cross-validated ensemble it was tried on, never a loss, for three times
     # the prediction time (bench/RESULTS.md, "Karimi 2020").
     test_time_rotations: tuple = (-15.0, 15.0)
+    # The whole run (all members) in minutes on the computer it runs on; where the
+    # members and steps above would take longer, fewer members (then fewer steps) are
+    # trained (chdml.time_budget). None or 0 = no limit. The default fits the full
+    # ensemble on a CPU with AVX512-BF16 (11-14 min), not on an AVX2-only one (~75 min).
+    time_budget_minutes: float | None = 20.0
 
 
 # --- reading the training data ---------------------------------------------------------
@@ -398,9 +410,72 @@ def _float32_copy(model, build):
 
 # --- segmentation -------------------------------------------------------------------------
 
+def _unet_of(s: SegmentationSettings, n_classes: int, channels: int, name: str):
+    """The (uncompiled) U-Net of settings ``s``: any image size, ``channels`` inputs."""
+    from chdml.models import unet
+
+    return unet((None, None, channels), n_classes=n_classes, depth=s.depth,
+                base_filters=s.base_filters, batch_norm=s.batch_norm, dropout=s.dropout,
+                activation="softmax", name=name)
+
+
+def _compiled_unet(s: SegmentationSettings, n_classes: int, channels: int, total_steps: int,
+                   name: str):
+    """The U-Net of settings ``s``, compiled with its optimizer, schedule and loss.
+
+    ``total_steps``: the length of the cosine learning-rate schedule (warm-up included).
+    Call inside :func:`precision` so that the layers get the training dtype policy.
+    """
+    import keras
+
+    from chdml.losses import DiceCrossEntropyLoss
+
+    model = _unet_of(s, n_classes, channels, name)
+    warmup_steps = min(s.warmup_steps, total_steps // 2)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=s.learning_rate * 0.1,
+        warmup_target=s.learning_rate, warmup_steps=warmup_steps,
+        decay_steps=max(1, total_steps - warmup_steps), alpha=0.01)
+    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=s.weight_decay,
+                                       use_ema=s.ema_momentum > 0,
+                                       ema_momentum=s.ema_momentum)
+    model.compile(optimizer=optimizer,
+                  loss=DiceCrossEntropyLoss(dice_weight=s.dice_weight,
+                                            per_image=s.dice_per_image))
+    return model
+
+
+def measure_training_speed(cases, labels: dict[str, int], settings: SegmentationSettings,
+                           seed: int = 0, steps: int = 16) -> tuple[float, float]:
+    """``(seconds per step, seconds of set-up per member)`` of this training here.
+
+    Builds the U-Net of ``settings`` as :func:`fit_segmentation` does, fits 3 batches
+    of the real input pipeline (augmentation and patches included; the set-up time is
+    that fit's minus three steps: building the model and tracing its graph), then times
+    ``steps`` more. The model is thrown away; the global seeds are left set to ``seed``
+    (each member reseeds itself). About 15 s on a 2-core AVX2 CPU.
+    """
+    s = settings
+    grid = (s.input_size, s.normalisation_low, s.normalisation_high, s.neighbour_slices)
+    x, y, _ = slices_and_masks(cases, list(labels.values()), *grid)
+    seed_everything(seed)
+    with precision(s.mixed_precision):
+        t0 = time.time()
+        model = _compiled_unet(s, len(labels), x.shape[-1], total_steps=steps + 3,
+                               name="timing")
+        data = make_dataset(x, y, s.batch_size, seed=seed, augment=s.augment,
+                            patch_size=s.patch_size).repeat()
+        model.fit(data.take(3), epochs=1, verbose=0, shuffle=False)
+        set_up = time.time() - t0
+        t1 = time.time()
+        model.fit(data.take(steps), epochs=1, verbose=0, shuffle=False)
+        per_step = (time.time() - t1) / steps
+    return per_step, max(0.0, set_up - 3 * per_step)
+
+
 def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
                      settings: SegmentationSettings = SegmentationSettings(), seed: int = 0,
-                     verbose: bool = True, name: str = "unet"):
+                     verbose: bool = True, name: str = "unet", deadline: float | None = None):
     """Train a U-Net on ``train_cases``, choosing the epoch by ``val_cases``.
 
     Args:
@@ -408,6 +483,8 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
             ``labels`` values).
         labels: label name -> value, background first (``{"background": 0, "LV": 1}``).
         name: the Keras model's name (each member of an ensemble needs its own).
+        deadline: a ``time.time()`` value; training stops after the first epoch that
+            ends past it (``training["stopped_at_deadline"]``), keeping its weights.
 
     Returns:
         ``(model, info, history)``: the float32 Keras model with the best validation
@@ -415,8 +492,7 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
     """
     import keras
 
-    from chdml.losses import DiceCrossEntropyLoss
-    from chdml.models import unet
+    from chdml.time_budget import deadline_callback
 
     seed_everything(seed)
     label_values = list(labels.values())
@@ -431,24 +507,13 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
     steps_per_epoch = math.ceil(len(train_x) / s.batch_size)
     epochs = s.epochs or max(1, math.ceil(s.steps / steps_per_epoch))
     total_steps = epochs * steps_per_epoch
-    warmup_steps = min(s.warmup_steps, total_steps // 2)
 
     def build():
-        return unet((None, None, train_x.shape[-1]), n_classes=n_classes, depth=s.depth,
-                    base_filters=s.base_filters, batch_norm=s.batch_norm, dropout=s.dropout,
-                    activation="softmax", name=name)
+        return _unet_of(s, n_classes, train_x.shape[-1], name)
 
     with precision(s.mixed_precision) as mixed, tempfile.TemporaryDirectory() as tmp:
-        model = build()
-        schedule = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=s.learning_rate * 0.1,
-            warmup_target=s.learning_rate, warmup_steps=warmup_steps,
-            decay_steps=max(1, total_steps - warmup_steps), alpha=0.01)
+        model = _compiled_unet(s, n_classes, train_x.shape[-1], total_steps, name)
         averaging = s.ema_momentum > 0
-        optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=s.weight_decay,
-                                           use_ema=averaging, ema_momentum=s.ema_momentum)
-        loss = DiceCrossEntropyLoss(dice_weight=s.dice_weight, per_image=s.dice_per_image)
-        model.compile(optimizer=optimizer, loss=loss)
         train_data = make_dataset(train_x, train_y, s.batch_size, seed=seed, augment=s.augment,
                                   patch_size=s.patch_size)
         checkpoint = os.path.join(tmp, "best.weights.h5")
@@ -464,6 +529,9 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
                 keras.callbacks.EarlyStopping(monitor="val_dice", mode="max",
                                               patience=s.patience),
             ]
+        stop = deadline_callback(deadline) if deadline is not None else None
+        if stop is not None:
+            callbacks.append(stop)
         if verbose:
             callbacks.append(_progress_callback(epochs, f"training {name}"))
         history = model.fit(train_data, validation_data=val_data if validating else None,
@@ -491,7 +559,9 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
             "best_val_dice": float(max(history["val_dice"])) if validating else None,
             "train_cases": [c.record.case for c in train_cases],
             "validation_cases": [c.record.case for c in val_cases],
-            "train_slices": int(len(train_x)), "seconds": round(time.time() - t0, 1),
+            "train_slices": int(len(train_x)), "steps": int(total_steps),
+            "stopped_at_deadline": bool(stop is not None and stop.stopped),
+            "seconds": round(time.time() - t0, 1),
         })
     return model, info, history
 
@@ -513,17 +583,22 @@ def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
     list of the members' history dicts; the info's ``training["members"]`` then holds
     each member's own record (seed, validation cases, best epoch...).
     """
+    started = time.time()
     settings = dataclasses.replace(settings or SegmentationSettings())
     if epochs is not None:
         if epochs < 1:
             raise UserError(f"--epochs must be at least 1, got {epochs}.")
         settings.epochs = epochs
-    n_members = settings.ensemble_members
-    _require_whole_number("ensemble_members", n_members, minimum=1)
+    _require_whole_number("ensemble_members", settings.ensemble_members, minimum=1)
     _require_whole_number("neighbour_slices", settings.neighbour_slices, minimum=0)
     if not 0 <= settings.validation_fraction < 1:
         raise UserError(f"validation_fraction must be at least 0 (0 = no validation "
                         f"patients) and below 1, got {settings.validation_fraction}.")
+    minutes = settings.time_budget_minutes
+    if minutes is not None and (isinstance(minutes, bool)
+                                or not isinstance(minutes, (int, float)) or not minutes >= 0):
+        raise UserError(f"time_budget_minutes must be a number of minutes >= 0 (0 = no "
+                        f"limit), got {minutes!r}.")
     out = _check_output(out)
     data = require_dataset_folder(data)
     labels = folder.read_labels(data)
@@ -538,9 +613,17 @@ def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
                             f"{describe_path(folder.label_path(data, record))}; add it or "
                             "remove the case from cases.csv.")
     cases = load_training_cases(data, records, labels)
+    settings, plan = fit_time_budget(cases, labels, settings, seed, started, verbose)
+    deadline = started + 60 * minutes if minutes else None
+    n_members = settings.ensemble_members
     validating = settings.validation_fraction > 0
     members, infos, histories = [], [], []
     for k in range(n_members):
+        if members and deadline is not None and time.time() > deadline:
+            if verbose:
+                print(f"the {minutes:g}-minute time budget is spent: {n_members - k} of the "
+                      f"{n_members} U-Nets left out.")
+            break
         # member k: its own initial weights, batches and validation patients if any (seed + k)
         val_patients = (choose_validation_patients(records, settings.validation_fraction,
                                                    seed + k) if validating else set())
@@ -554,12 +637,14 @@ def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
                      f"patients ({', '.join(sorted(val_patients))})" if validating
                      else "no validation patients, the last epoch is kept"))
         model, info, history = fit_segmentation(train_cases, val_cases, labels, settings,
-                                                seed + k, verbose=verbose, name=name)
+                                                seed + k, verbose=verbose, name=name,
+                                                deadline=deadline)
         members.append(model)
         infos.append(info)
         histories.append(history)
     model, info = combine_members(members, infos)
     info.training["data"] = str(Path(data).resolve())
+    info.training["time_budget"] = plan.as_record() if plan else None
     _write_outputs(model, info, histories, out, monitor="val_dice" if validating else None)
     if verbose:
         if validating:
@@ -567,7 +652,37 @@ def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
                 print(f"best validation Dice {member['best_val_dice']:.3f} at epoch "
                       f"{member['best_epoch']}")
         print(f"wrote {out} and {curves_path(out).name} ({info.training['seconds']:.0f} s)")
-    return model, info, histories[0] if n_members == 1 else histories
+    return model, info, histories[0] if len(histories) == 1 else histories
+
+
+def fit_time_budget(cases, labels: dict[str, int], settings: SegmentationSettings,
+                    seed: int, started: float, verbose: bool = True):
+    """``(settings, plan)``: ``settings`` with fewer members or steps where the
+    requested ones would overrun ``settings.time_budget_minutes`` on this computer
+    (counted from ``started``, a ``time.time()`` value), and the
+    :class:`chdml.time_budget.TrainingPlan` (None when there is no limit: nothing is
+    measured and ``settings`` is returned as it is). Where the request fits,
+    ``settings`` is returned unchanged (an ``epochs`` setting included)."""
+    from chdml.time_budget import plan_training
+
+    minutes = settings.time_budget_minutes
+    if not minutes:
+        return settings, None
+    per_step, set_up = measure_training_speed(cases, labels, settings, seed)
+    slices = sum(c.image.shape[2] for c in cases)   # (rows, columns, slices) volumes
+    steps_per_epoch = max(1, math.ceil(slices / settings.batch_size))
+    requested = (settings.epochs * steps_per_epoch if settings.epochs else settings.steps)
+    plan = plan_training(60 * minutes - (time.time() - started), per_step, set_up,
+                         settings.ensemble_members, requested, min_steps=steps_per_epoch,
+                         budget_seconds=60 * minutes)
+    if verbose:
+        print(plan.describe())
+    if not plan.reduced:
+        return settings, plan
+    steps_changed = plan.steps != requested
+    return dataclasses.replace(settings, ensemble_members=plan.members,
+                               steps=plan.steps if steps_changed else settings.steps,
+                               epochs=None if steps_changed else settings.epochs), plan
 
 
 def _require_whole_number(setting: str, value, minimum: int) -> None:
@@ -638,9 +753,11 @@ def _write_outputs(model, info, history, out: Path, monitor: str | None) -> None
 # --- command line -------------------------------------------------------------------------
 
 def main(task: str, data, out, epochs: int | None = None, seed: int = 0,
-         members: int | None = None, validation: float | None = None) -> int:
+         members: int | None = None, validation: float | None = None,
+         minutes: float | None = None) -> int:
     """Entry point of ``chdml train``."""
-    for flag, value in (("--members", members), ("--validation", validation)):
+    for flag, value in (("--members", members), ("--validation", validation),
+                        ("--minutes", minutes)):
         if value is not None and task != "segmentation":
             raise UserError(f"{flag} applies to 'chdml train segmentation' only; leave it "
                             "out for the classifier.")
@@ -655,6 +772,11 @@ def main(task: str, data, out, epochs: int | None = None, seed: int = 0,
                 raise UserError(f"--validation must be a fraction from 0 to below 1 (e.g. "
                                 f"0.12), got {validation}.")
             settings.validation_fraction = validation
+        if minutes is not None:
+            if not minutes >= 0:
+                raise UserError(f"--minutes must be a number of minutes, or 0 for no limit; "
+                                f"got {minutes}.")
+            settings.time_budget_minutes = minutes
         train_segmentation(data, out, epochs=epochs, seed=seed, settings=settings)
     elif task == "classifier":
         from chdml.train_classifier import train_classifier

@@ -17,7 +17,7 @@ from tests.tiny_datasets import write_dataset  # noqa: E402
 RV_ONLY = {"background": 0, "RV": 3}
 FAST = train.SegmentationSettings(input_size=32, depth=2, base_filters=4, batch_size=8,
                                   epochs=2, warmup_steps=0, patch_size=None, mixed_precision=False,
-                                  ensemble_members=1)
+                                  ensemble_members=1, time_budget_minutes=0)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,8 @@ from chdml.errors import UserError  # noqa: E402
 from tests.tiny_datasets import write_dataset  # noqa: E402
 
 FAST = dict(input_size=32, patch_size=None, depth=2, base_filters=4, batch_size=8,
-            warmup_steps=0, mixed_precision=False, ensemble_members=1)
+            warmup_steps=0, mixed_precision=False, ensemble_members=1,
+            time_budget_minutes=0)
 
 
 # --- augmentation -------------------------------------------------------------------------
@@ -293,6 +294,43 @@ def test_does_a_short_training_learn_the_tiny_shapes(tmp_path):
     assert len(history["loss"]) == 10 and history["loss"][-1] < history["loss"][0]
 
 
+def test_does_a_time_budget_change_nothing_when_the_training_fits(tmp_path, capsys):
+    data = write_dataset(tmp_path / "data", patients=3, long_axis=False)
+    settings = train.SegmentationSettings(**{**FAST, "ensemble_members": 2}, epochs=2)
+    runs = {}
+    for minutes in (0, 60):
+        runs[minutes] = train.train_segmentation(
+            data, tmp_path / f"m{minutes}.keras", seed=5, verbose=True,
+            settings=dataclasses.replace(settings, time_budget_minutes=minutes))
+    assert runs[0][1].training["time_budget"] is None
+    plan = runs[60][1].training["time_budget"]
+    assert not plan["reduced"] and (plan["members"], plan["requested_members"]) == (2, 2)
+    assert plan["seconds_per_step"] > 0 and "does not fit" not in capsys.readouterr().out
+    for unlimited, budgeted in zip(runs[0][2], runs[60][2]):   # the same two members
+        np.testing.assert_allclose(unlimited["loss"], budgeted["loss"], rtol=1e-5)
+
+
+def test_does_a_budget_too_small_train_one_member_and_stop_at_the_deadline(tmp_path, capsys):
+    data = write_dataset(tmp_path / "data", patients=3, long_axis=False)
+    settings = train.SegmentationSettings(**{**FAST, "ensemble_members": 3,
+                                             "time_budget_minutes": 1e-4}, epochs=4)  # 6 ms
+    out = tmp_path / "m.keras"
+    _, info, history = train.train_segmentation(data, out, settings=settings, verbose=True)
+    assert "does not fit the 0.0001-minute budget; training 1 U-Net of" in capsys.readouterr().out
+    training = info.training
+    assert "members" not in training and training["stopped_at_deadline"]
+    assert training["epochs_run"] == 1 and len(history["loss"]) == 1
+    assert training["time_budget"]["reduced"] and training["time_budget"]["members"] == 1
+    model, loaded = inference.load_model_file(out)   # a whole, usable model file
+    assert loaded.training["time_budget"]["requested_members"] == 3
+    for bad in (-1, "20", True, float("nan")):
+        with pytest.raises(UserError, match="time_budget_minutes must be a number"):
+            train.train_segmentation(data, tmp_path / "bad.keras", verbose=False,
+                                     settings=dataclasses.replace(settings,
+                                                                  time_budget_minutes=bad))
+    assert not (tmp_path / "bad.keras").exists()
+
+
 @pytest.mark.slow
 def test_does_the_same_seed_give_the_same_model(tmp_path):
     data = write_dataset(tmp_path / "data", patients=3, long_axis=False)
@@ -418,13 +456,16 @@ def test_does_the_validation_flag_hold_out_whole_patients(tmp_path, run_cli):
     assert not (tmp_path / "bad.keras").exists()
 
 
-@pytest.mark.parametrize("task, members, message", [
-    ("segmentation", "0", "--members must be at least 1"),
-    ("classifier", "2", "--members applies to 'chdml train segmentation' only")])
-def test_is_a_bad_members_count_one_sentence(tmp_path, run_cli, task, members, message):
+@pytest.mark.parametrize("task, flag, value, message", [
+    ("segmentation", "--members", "0", "--members must be at least 1"),
+    ("classifier", "--members", "2", "--members applies to 'chdml train segmentation' only"),
+    ("segmentation", "--minutes", "-5", "--minutes must be a number of minutes, or 0"),
+    ("classifier", "--minutes", "5", "--minutes applies to 'chdml train segmentation' only")])
+def test_is_a_bad_segmentation_flag_one_sentence(tmp_path, run_cli, task, flag, value,
+                                                 message):
     data = write_dataset(tmp_path / "data", patients=3)
     code, _, stderr = run_cli("train", task, "--data", data, "--out", tmp_path / "m.keras",
-                              "--members", members)
+                              flag, value)
     assert code == 2 and message in stderr and "Traceback" not in stderr
     assert not list(tmp_path.glob("m*"))
 

@@ -307,16 +307,39 @@ def prove(workshop: Workshop, source_path: Path, source: dict, release_notebook:
 # ---------------------------------------------------------------------------------------
 # Comparing with what is on disk
 # ---------------------------------------------------------------------------------------
+# Another CPU rounds differently: TensorFlow's kernels on an AVX2-only CPU and on one
+# with AVX-512 give model outputs 1.5e-6 apart (relative), and an image resampling may
+# round the odd pixel the other way (seen: 2 of 156 800 pixels 0.001 apart).
+FLOAT_RTOL = 1e-5
+STRAY_SHARE = 0.001   # values allowed outside FLOAT_RTOL ...
+STRAY_RANGE = 0.01    # ... by at most this share of the array's range
+
+
 def _same_data(a: object, b: object) -> bool:
-    """Equal, with floats equal to 1e-6 relative (another CPU may round differently)."""
+    """Equal, with floats equal to ``FLOAT_RTOL`` relative."""
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same_data(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_same_data(x, y) for x, y in zip(a, b))
     if isinstance(a, float) or isinstance(b, float):
         return isinstance(a, (int, float)) and isinstance(b, (int, float)) and bool(
-            np.isclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True))
+            np.isclose(a, b, rtol=FLOAT_RTOL, atol=1e-9, equal_nan=True))
     return a == b
+
+
+def _same_floats(x: np.ndarray, y: np.ndarray) -> bool:
+    """Float arrays equal up to another CPU's rounding: every value within
+    ``FLOAT_RTOL``, except at most ``STRAY_SHARE`` of them, which may be off by up to
+    ``STRAY_RANGE`` of ``y``'s range. NaNs must sit in the same places."""
+    close = np.isclose(x, y, rtol=FLOAT_RTOL, atol=1e-9, equal_nan=True)
+    if close.all():
+        return True
+    finite = np.isfinite(y)
+    if not np.array_equal(np.isfinite(x), finite) or not finite.any():
+        return False
+    span = float(np.ptp(y[finite]))
+    return bool(close.mean() >= 1 - STRAY_SHARE
+                and np.abs(x[finite] - y[finite]).max() <= STRAY_RANGE * span)
 
 
 def _same_file(built: Path, existing: Path) -> bool:
@@ -330,8 +353,7 @@ def _same_file(built: Path, existing: Path) -> bool:
             b = wire.load_npz_bytes(existing.read_bytes())
             return a.keys() == b.keys() and all(
                 x.shape == y.shape and x.dtype == y.dtype and (
-                    np.allclose(x, y, rtol=1e-6, atol=1e-9, equal_nan=True)
-                    if x.dtype.kind in "fc" else np.array_equal(x, y))
+                    _same_floats(x, y) if x.dtype.kind in "fc" else np.array_equal(x, y))
                 for x, y in ((a[k], b[k]) for k in a))
     except (ValueError, OSError):
         return False

@@ -75,6 +75,22 @@ def test_does_selfcheck_data_rounded_differently_by_another_cpu_still_count_as_c
     wire.write_npz(tmp_path / "c.npz", {"a0": np.linspace(0, 1, 5) + 1e-3})
     assert build._same_file(tmp_path / "a.npz", tmp_path / "b.npz")
     assert not build._same_file(tmp_path / "a.npz", tmp_path / "c.npz")
+    # an AVX2 CPU against an AVX-512 one: model outputs 1.5e-6 apart, and the odd pixel
+    # of a resampled image 0.001 apart (2 of 200 x 28 x 28 in workshop 1's view images)
+    image = np.random.default_rng(0).random((200, 28, 28))
+    two_pixels, many = image.copy(), image.copy()
+    two_pixels.flat[[5, 999]] += 0.001
+    many.flat[:1000] += 0.001                      # 0.6 % of the pixels: a real change
+    one_big = image.copy()
+    one_big.flat[7] += 0.5                        # half the range: a real change
+    nan = image.copy()
+    nan.flat[3] = np.nan
+    for name, array in (("image", image), ("two", two_pixels), ("many", many),
+                        ("big", one_big), ("nan", nan), ("out", image * (1 + 1.5e-6))):
+        wire.write_npz(tmp_path / f"{name}.npz", {"a0": array})
+    same = [name for name in ("two", "many", "big", "nan", "out")
+            if build._same_file(tmp_path / f"{name}.npz", tmp_path / "image.npz")]
+    assert same == ["two", "out"]
 
 
 def test_is_a_source_that_fails_its_own_checks_refused(tmp_path, proof_engine, capsys):
