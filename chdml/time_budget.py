@@ -69,7 +69,7 @@ class TrainingPlan:
         if not self.reduced:
             return f"time budget: {per_step}; training {wanted}."
         needed = math.ceil(self.requested_seconds() / 60 / MARGIN) + 1
-        return (f"time budget: {per_step}, so the default {wanted} does not fit the "
+        return (f"time budget: {per_step}, so the default, {wanted}, does not fit the "
                 f"{budget} budget; training {_nets(self.members)} of {self.steps} steps "
                 f"instead (about {self.estimated_seconds / 60:.0f} min). Results are best "
                 f"with the full default: give it --minutes {needed}.")
