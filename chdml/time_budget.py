@@ -13,8 +13,9 @@ default would not fit the budget, trains what does:
    steps that fit, so it still ends at a low learning rate).
 
 A deadline, checked after every epoch, ends the run if the computer slows down after the
-plan was made: the running member stops (its last weights are kept) and the members
-not started yet are left out. Where the budget is not binding, nothing changes: the same
+plan was made: the running member stops when its next epoch would end past the budget
+(less ``SAVE_SECONDS`` for writing the model and its curves; its last weights are kept)
+and the members not started yet are left out. Where the budget is not binding, nothing changes: the same
 members, the same steps, the same seeds as without a budget.
 """
 from __future__ import annotations
@@ -26,6 +27,8 @@ import time
 # Planned time is kept under this share of what is left of the budget, for the
 # slices, the saving and the learning curves that are not training steps.
 MARGIN = 0.92
+# Kept free at the end of the budget for saving the model file and its learning curves.
+SAVE_SECONDS = 30.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,18 +120,26 @@ def plan_training(available_seconds: float | None, seconds_per_step: float,
 
 
 def deadline_callback(deadline: float, clock=time.time):
-    """A Keras callback that stops training after the first epoch ending past
-    ``deadline`` (a ``time.time()`` value); ``callback.stopped`` tells whether it did."""
+    """A Keras callback that ends training when the next epoch, if it lasts as long as
+    the one just ended, would end past ``deadline`` (a ``time.time()`` value).
+
+    ``callback.stopped`` tells whether it did. The first epoch always runs.
+    """
     import keras
 
-    class StopAtDeadline(keras.callbacks.Callback):
+    class StopBeforeDeadline(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
             self.stopped = False
+            self._began = None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._began = clock()
 
         def on_epoch_end(self, epoch, logs=None):
-            if clock() > deadline:
+            now = clock()
+            if now + (now - self._began) > deadline:
                 self.stopped = True
                 self.model.stop_training = True
 
-    return StopAtDeadline()
+    return StopBeforeDeadline()

@@ -74,6 +74,7 @@ from chdml.augment import AugmentSettings, NO_AUGMENTATION
 from chdml.data import folder
 from chdml.errors import UserError, describe_path
 from chdml.inference import ModelInfo, normalise_volume, save_model_file, to_grid, with_neighbours
+from chdml.time_budget import SAVE_SECONDS, deadline_callback, plan_training
 
 VALIDATION_FRACTION = 0.12
 
@@ -492,8 +493,6 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
     """
     import keras
 
-    from chdml.time_budget import deadline_callback
-
     seed_everything(seed)
     label_values = list(labels.values())
     n_classes = len(label_values)
@@ -614,7 +613,7 @@ def train_segmentation(data, out, epochs: int | None = None, seed: int = 0,
                             "remove the case from cases.csv.")
     cases = load_training_cases(data, records, labels)
     settings, plan = fit_time_budget(cases, labels, settings, seed, started, verbose)
-    deadline = started + 60 * minutes if minutes else None
+    deadline = started + 60 * minutes - SAVE_SECONDS if minutes else None
     n_members = settings.ensemble_members
     validating = settings.validation_fraction > 0
     members, infos, histories = [], [], []
@@ -663,8 +662,6 @@ def fit_time_budget(cases, labels: dict[str, int], settings: SegmentationSetting
     :class:`chdml.time_budget.TrainingPlan` (None when there is no limit: nothing is
     measured and ``settings`` is returned as it is). Where the request fits,
     ``settings`` is returned unchanged (an ``epochs`` setting included)."""
-    from chdml.time_budget import plan_training
-
     minutes = settings.time_budget_minutes
     if not minutes:
         return settings, None

@@ -45,16 +45,17 @@ def test_does_the_message_say_what_is_trained_and_how_to_get_the_default():
     assert plan.as_record()["reduced"] is True and MARGIN < 1
 
 
-def test_does_the_deadline_stop_training_after_the_first_epoch_past_it():
+def test_does_the_deadline_stop_training_before_an_epoch_would_end_past_it():
     import keras
 
     now = iter(range(100))   # a clock that moves on by one second per call
-    callback = deadline_callback(deadline=2.5, clock=lambda: next(now))
+    callback = deadline_callback(deadline=5.5, clock=lambda: next(now))
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     history = model.fit(np.zeros((4, 1)), np.zeros((4, 1)), epochs=10, verbose=0,
                         callbacks=[callback])
-    assert len(history.history["loss"]) == 4 and callback.stopped   # clock 0, 1, 2, 3 > 2.5
+    # epochs run 0-1, 2-3, 4-5 on the clock; a fourth would end at 7 > 5.5, so it stops
+    assert len(history.history["loss"]) == 3 and callback.stopped
     patient = deadline_callback(deadline=time.time() + 3600)
     model.fit(np.zeros((4, 1)), np.zeros((4, 1)), epochs=3, verbose=0, callbacks=[patient])
     assert not patient.stopped
