@@ -47,8 +47,9 @@ set, never on a test set; numbers in ``bench/RESULTS.md``):
   training steps are timed first, and where the members and steps above would take
   longer, fewer members are trained, then one member with fewer steps, and a message
   says so. The full default takes 11-14 min on a 2-vCPU CPU with AVX512-BF16 (the budget
-  changes nothing there) and about 75 min on a 2-vCPU AVX2-only one (one U-Net of about
-  1650 steps is trained there instead); ``--minutes 0`` trains the full default anywhere;
+  changes nothing there) and about 70-77 min on a 2-vCPU AVX2-only one (one U-Net of
+  1640-1860 steps is trained there instead); ``--minutes 0`` trains the full default
+  anywhere;
 - prediction: each slice is also predicted turned by -15 and +15 degrees, and the
   three probability maps (turned back) are averaged (``test_time_rotations``);
 - prediction post-processing: per label, the largest 3-D connected component only,
@@ -131,7 +132,7 @@ class SegmentationSettings:
     # The whole run (all members) in minutes on the computer it runs on; where the
     # members and steps above would take longer, fewer members (then fewer steps) are
     # trained (chdml.time_budget). None or 0 = no limit. The default fits the full
-    # ensemble on a CPU with AVX512-BF16 (11-14 min), not on an AVX2-only one (~75 min).
+    # ensemble on a CPU with AVX512-BF16 (11-14 min), not on an AVX2-only one (70-77 min).
     time_budget_minutes: float | None = 20.0
 
 
