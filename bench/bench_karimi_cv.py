@@ -123,7 +123,8 @@ def run_fold(data: Path, structure: str, fold: int, n_folds: int, seed: int, ove
             "best_epoch": _per_member(members, "best_epoch"),
             "overrides": overrides, "train_seed": train_seed, "cases": rows,
             "time_budget": training.get("time_budget"),
-            "load": os.getloadavg()[0]}
+            "load": os.getloadavg()[0],
+            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS")}
 
 
 def score_fold(data: Path, model_path: Path, test_patients: set[str],
@@ -333,6 +334,8 @@ def main(argv=None) -> int:
                         help="write the table into bench/RESULTS.md")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from chdml.onednn import use_onednn
+    use_onednn()  # before TensorFlow is imported, as `chdml train` does
     overrides = dict(item.split("=", 1) for item in args.set)
     log = Path(args.log)
     log.parent.mkdir(parents=True, exist_ok=True)

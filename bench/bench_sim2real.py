@@ -22,7 +22,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
+from chdml.onednn import use_onednn  # noqa: E402
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+use_onednn()  # before TensorFlow is imported, as `chdml train` does
 
 from bench_synthetic import cli  # noqa: E402
 

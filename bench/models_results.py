@@ -27,13 +27,38 @@ def machine() -> str:
 
         gpus = tf.config.list_physical_devices("GPU")
         accelerator = f", {len(gpus)} GPU(s)" if gpus else ", no GPU"
-        tf_version = f", TensorFlow {tf.__version__}"
+        tf_version = f", TensorFlow {tf.__version__}{_onednn_state()}"
     except Exception:  # pragma: no cover
         accelerator = tf_version = ""
     load = os.getloadavg()[0]
-    return (f"{platform.node() or 'host'}: {cpu}, {os.cpu_count()} vCPUs{accelerator}"
+    return (f"{platform.node() or 'host'}: {cpu}{_vector_units()}, {os.cpu_count()} vCPUs"
+            f"{accelerator}"
             f"{tf_version}, Python {platform.python_version()}, load average {load:.1f} "
             "at the end of the run")
+
+
+def _vector_units() -> str:
+    """ " (AVX512-BF16)", " (AVX-512)" or " (AVX2 only)": what decides TensorFlow's CPU speed."""
+    try:
+        flags = set(next(line for line in Path("/proc/cpuinfo").read_text().splitlines()
+                         if line.startswith("flags")).split(":", 1)[1].split())
+    except (OSError, StopIteration):
+        return ""
+    for flag, name in (("avx512_bf16", "AVX512-BF16"), ("avx512f", "AVX-512"),
+                       ("avx2", "AVX2 only")):
+        if flag in flags:
+            return f" ({name})"
+    return ""
+
+
+def _onednn_state() -> str:
+    """ ", oneDNN on" or ", oneDNN off" (TensorFlow's own answer; see chdml.onednn)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port  # private, hence the guard
+
+        return ", oneDNN on" if _pywrap_util_port.IsMklEnabled() else ", oneDNN off"
+    except Exception:  # pragma: no cover
+        return ""
 
 
 def git_commit() -> str:

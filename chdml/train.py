@@ -447,25 +447,27 @@ def _compiled_unet(s: SegmentationSettings, n_classes: int, channels: int, total
     return model
 
 
-def measure_training_speed(cases, labels: dict[str, int], settings: SegmentationSettings,
-                           seed: int = 0, steps: int = 16) -> tuple[float, float]:
+def measure_training_speed(images: np.ndarray, masks: np.ndarray, n_classes: int,
+                           settings: SegmentationSettings, seed: int = 0,
+                           steps: int = 16) -> tuple[float, float]:
     """``(seconds per step, seconds of set-up per member)`` of this training here.
 
-    Builds the U-Net of ``settings`` as :func:`fit_segmentation` does, fits 3 batches
-    of the real input pipeline (augmentation and patches included; the set-up time is
-    that fit's minus three steps: building the model and tracing its graph), then times
-    ``steps`` more. The model is thrown away; the global seeds are left set to ``seed``
-    (each member reseeds itself). About 15 s on a 2-core AVX2 CPU.
+    ``images`` and ``masks`` are the training slices on the model's grid, as
+    :func:`slices_and_masks` returns them: (slices, rows, columns, channels) float32 and
+    (slices, rows, columns, n_classes) one-hot. Builds the U-Net of ``settings`` as
+    :func:`fit_segmentation` does, fits 3 batches of the real input pipeline
+    (augmentation and patches included; the set-up time is that fit's minus three
+    steps: building the model and tracing its graph), then times ``steps`` more. The
+    model is thrown away; the global seeds are left set to ``seed`` (each member reseeds
+    itself). About 30 s on a 2-core AVX2 CPU.
     """
     s = settings
-    grid = (s.input_size, s.normalisation_low, s.normalisation_high, s.neighbour_slices)
-    x, y, _ = slices_and_masks(cases, list(labels.values()), *grid)
     seed_everything(seed)
     with precision(s.mixed_precision):
         t0 = time.time()
-        model = _compiled_unet(s, len(labels), x.shape[-1], total_steps=steps + 3,
+        model = _compiled_unet(s, n_classes, images.shape[-1], total_steps=steps + 3,
                                name="timing")
-        data = make_dataset(x, y, s.batch_size, seed=seed, augment=s.augment,
+        data = make_dataset(images, masks, s.batch_size, seed=seed, augment=s.augment,
                             patch_size=s.patch_size).repeat()
         model.fit(data.take(3), epochs=1, verbose=0, shuffle=False)
         set_up = time.time() - t0
@@ -485,8 +487,9 @@ def fit_segmentation(train_cases, val_cases, labels: dict[str, int],
             ``labels`` values).
         labels: label name -> value, background first (``{"background": 0, "LV": 1}``).
         name: the Keras model's name (each member of an ensemble needs its own).
-        deadline: a ``time.time()`` value; training stops after the first epoch that
-            ends past it (``training["stopped_at_deadline"]``), keeping its weights.
+        deadline: a ``time.time()`` value; training stops after an epoch when the next
+            one would end past it (``training["stopped_at_deadline"]``), keeping the
+            weights it has (:func:`chdml.time_budget.deadline_callback`).
 
     Returns:
         ``(model, info, history)``: the float32 Keras model with the best validation
@@ -666,9 +669,11 @@ def fit_time_budget(cases, labels: dict[str, int], settings: SegmentationSetting
     minutes = settings.time_budget_minutes
     if not minutes:
         return settings, None
-    per_step, set_up = measure_training_speed(cases, labels, settings, seed)
-    slices = sum(c.image.shape[2] for c in cases)   # (rows, columns, slices) volumes
-    steps_per_epoch = max(1, math.ceil(slices / settings.batch_size))
+    s = settings
+    grid = (s.input_size, s.normalisation_low, s.normalisation_high, s.neighbour_slices)
+    images, masks, _ = slices_and_masks(cases, list(labels.values()), *grid)
+    per_step, set_up = measure_training_speed(images, masks, len(labels), settings, seed)
+    steps_per_epoch = max(1, math.ceil(len(images) / settings.batch_size))
     requested = (settings.epochs * steps_per_epoch if settings.epochs else settings.steps)
     plan = plan_training(60 * minutes - (time.time() - started), per_step, set_up,
                          settings.ensemble_members, requested, min_steps=steps_per_epoch,

@@ -1,4 +1,11 @@
 """Does the command line answer user mistakes with one sentence and exit code 2?"""
+import os
+import sys
+
+import pytest
+
+from chdml import cli
+
 def test_help_lists_the_agreed_commands(run_cli):
     code, out, _ = run_cli("--help")
     assert code == 0
@@ -49,3 +56,55 @@ def test_tensorflow_start_up_chatter_is_hidden(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()], proc.stderr
     assert "missing.keras" in proc.stderr and "I0000" not in proc.stderr
+
+
+# --- oneDNN for the training commands (chdml.onednn) ------------------------------------
+
+def test_use_onednn_asks_for_it_unless_the_user_said_otherwise(monkeypatch):
+    from chdml import onednn
+
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)
+    env = {}
+    assert onednn.use_onednn(env) is True and env == {"TF_ENABLE_ONEDNN_OPTS": "1"}
+    env = {"TF_ENABLE_ONEDNN_OPTS": "0"}
+    assert onednn.use_onednn(env) is False and env == {"TF_ENABLE_ONEDNN_OPTS": "0"}
+
+
+def test_use_onednn_leaves_the_environment_alone_once_tensorflow_is_loaded(monkeypatch):
+    from chdml import onednn
+
+    monkeypatch.setitem(sys.modules, "tensorflow", object())
+    env = {}
+    assert onednn.use_onednn(env) is False and env == {}
+
+
+@pytest.mark.parametrize("command, onednn", [
+    (["predict", "--model", "missing.keras", "--data", ".", "--out", "p"], "1"),
+    (["build", "--check", "no_such_workshop"], None),
+])
+def test_training_commands_get_onednn_and_course_commands_do_not(tmp_path, command, onednn):
+    """In a fresh process through ``chdml``'s entry point, as users run it.
+
+    The course commands (build, grade, demo) keep computing the self-check data and the
+    reference numbers as before; both commands here stop at a user error.
+    """
+    import subprocess
+
+    script = ("import os, sys; from chdml import cli; sys.argv[0] = 'chdml'\n"
+              "try:\n    cli.main()\n"
+              "except SystemExit as exit:\n"
+              "    print(exit.code, os.environ.get('TF_ENABLE_ONEDNN_OPTS'))")
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    result = subprocess.run([sys.executable, "-c", script, *command], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.stdout.split() == ["2", str(onednn)], result.stderr
+
+
+def test_in_process_runs_leave_the_onednn_switch_alone(monkeypatch, tmp_path):
+    # tests, notebooks and benchmarks that call cli.run keep their own choice
+    calls = []
+    monkeypatch.setattr(cli, "use_onednn", lambda: calls.append("switched"))
+    args = ["predict", "--model", str(tmp_path / "missing.keras"), "--data", str(tmp_path),
+            "--out", str(tmp_path / "p")]
+    assert cli.run(args) == 2 and calls == []
+    assert cli.run(args, own_process=True) == 2 and calls == ["switched"]
